@@ -1,0 +1,56 @@
+"""Celery configuration for metasync, read from the environment through `metasync.settings`."""
+
+import pkgutil
+from datetime import timedelta
+
+import tasks
+from metasync.settings import get_settings
+
+_settings = get_settings()
+
+broker_url = _settings.broker_url
+result_backend = _settings.redis_url
+# Every module in the `tasks` package defines tasks (base.py holds what they share).
+imports = tuple(f"tasks.{m.name}" for m in pkgutil.iter_modules(tasks.__path__) if m.name != "base")
+
+task_serializer = "json"
+result_serializer = "json"
+accept_content = ["json"]
+result_expires = int(timedelta(days=1).total_seconds())
+timezone = "UTC"
+enable_utc = True
+
+# Tasks are idempotent upserts: acknowledge after they finish, and give the message back if a worker dies.
+task_acks_late = True
+task_reject_on_worker_lost = True
+worker_prefetch_multiplier = 1
+# A sync that runs longer than this is stuck; the soft limit lets it record its failure first.
+task_soft_time_limit = int(timedelta(minutes=55).total_seconds())
+task_time_limit = int(timedelta(minutes=60).total_seconds())
+# Longer than the longest task plus the longest retry countdown, so Redis does not redeliver a running task.
+broker_transport_options = {"visibility_timeout": int(timedelta(hours=3).total_seconds())}
+result_backend_transport_options = {"visibility_timeout": int(timedelta(hours=3).total_seconds())}
+broker_connection_retry_on_startup = True
+task_default_queue = "metasync"
+worker_hijack_root_logger = False
+
+# One beat only, even if two are started by mistake: redbeat keeps the schedule in Redis behind a lock.
+beat_scheduler = "redbeat.RedBeatScheduler"
+redbeat_redis_url = _settings.redis_url
+redbeat_key_prefix = "metasync:redbeat:"
+redbeat_lock_timeout = 300
+
+beat_schedule = {
+    "sync-all-connections": {
+        "task": "sync_all_connections",
+        "schedule": timedelta(minutes=_settings.meta_sync_interval_minutes),
+    },
+    "sync-all-performance": {
+        "task": "sync_all_performance",
+        "schedule": timedelta(minutes=_settings.performance_sync_interval_minutes),
+    },
+    "refresh-tokens": {
+        "task": "refresh_tokens",
+        "schedule": timedelta(days=1),
+    },
+}

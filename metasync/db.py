@@ -1,0 +1,53 @@
+"""MongoDB connection (mongoengine), made once per process after fork, never at import time."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import mongoengine
+from pymongo.database import Database
+
+from metasync.settings import get_settings
+
+_lock = threading.Lock()
+_connected_pid: int | None = None
+_connected_uri: str | None = None
+
+
+def connect() -> Database:
+    """Connect mongoengine's default alias to `MONGODB_URI` (idempotent per process) and return the database."""
+    global _connected_pid, _connected_uri
+    uri = get_settings().mongodb_uri
+    with _lock:
+        if _connected_pid != os.getpid() or _connected_uri != uri:
+            mongoengine.disconnect_all()
+            mongoengine.connect(host=uri, alias="default", uuidRepresentation="standard", tz_aware=False,
+                                serverSelectionTimeoutMS=10000, connectTimeoutMS=10000, connect=False)
+            _connected_pid, _connected_uri = os.getpid(), uri
+    return mongoengine.get_db()
+
+
+def disconnect() -> None:
+    global _connected_pid, _connected_uri
+    with _lock:
+        mongoengine.disconnect_all()
+        _connected_pid = _connected_uri = None
+
+
+def ensure_indexes() -> list[str]:
+    """Create every collection's indexes (mongoengine does this lazily; the CLI and doctor want it now)."""
+    from metasync.models import Ad, AdSet, Campaign, MetaConnection, SyncRun
+
+    connect()
+    documents = [MetaConnection, Campaign, AdSet, Ad, SyncRun]
+    try:
+        from metasync.models import PerformanceSnapshot  # added with performance sync
+        documents.append(PerformanceSnapshot)
+    except ImportError:
+        pass
+    names = []
+    for document in documents:
+        document.ensure_indexes()
+        names.append(document._get_collection_name())
+    return names

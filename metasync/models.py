@@ -1,0 +1,198 @@
+"""MongoDB documents (mongoengine): connections, campaigns, ad sets, ads and sync runs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from mongoengine import (
+    BooleanField,
+    DateTimeField,
+    DictField,
+    Document,
+    IntField,
+    ListField,
+    LongField,
+    ObjectIdField,
+    StringField,
+)
+
+from metasync.crypto import decrypt_token, encrypt_token
+from metasync.mapping import INTERNAL_STATUSES
+
+CONNECTION_STATUSES = ("ACTIVE", "EXPIRED", "ERROR", "DISABLED")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """MongoDB returns naive UTC datetimes; make them aware."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class MetaConnection(Document):
+    """One tenant's access to one ad account, with its (encrypted) token and sync state."""
+
+    tenant_id = StringField(required=True)
+    ad_account_id = StringField(required=True, regex=r"^act_\d+$")
+    meta_user_id = StringField()
+    access_token_encrypted = StringField(required=True)
+    token_expires_at = DateTimeField()
+    status = StringField(required=True, choices=CONNECTION_STATUSES, default="ACTIVE")
+    account_name = StringField()
+    currency = StringField()
+    timezone_name = StringField()
+    last_synced_at = DateTimeField()
+    last_performance_synced_at = DateTimeField()
+    last_error = StringField()
+    last_error_at = DateTimeField()
+    # Highest `updated_time` seen per entity kind: the next incremental sync asks only for what changed since.
+    watermarks = DictField()
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    meta = {
+        "collection": "meta_connections",
+        "indexes": [
+            {"fields": ["tenant_id", "ad_account_id"], "unique": True},
+            "ad_account_id",
+            "status",
+        ],
+    }
+
+    @property
+    def access_token(self) -> str:
+        return decrypt_token(self.access_token_encrypted)
+
+    def set_access_token(self, token: str, expires_at: datetime | None = None) -> None:
+        self.access_token_encrypted = encrypt_token(token)
+        self.token_expires_at = expires_at
+
+    def mark(self, status: str, reason: str | None = None) -> None:
+        """Set status and reason atomically on this one connection."""
+        now = utcnow()
+        updates = {"set__status": status, "set__updated_at": now}
+        if reason is not None:
+            updates.update(set__last_error=reason, set__last_error_at=now)
+        MetaConnection.objects(id=self.id).update_one(**updates)
+        self.status = status
+        if reason is not None:
+            self.last_error, self.last_error_at = reason, now
+
+    def __repr__(self) -> str:  # never show the token, even encrypted
+        return f"<MetaConnection {self.id} tenant={self.tenant_id} {self.ad_account_id} {self.status}>"
+
+    __str__ = __repr__
+
+
+def _entity_indexes(*extra) -> list:
+    return [
+        {"fields": ["tenant_id", "meta_id"], "unique": True},
+        ("connection", "status"),
+        ("tenant_id", "status"),
+        "meta_id",
+        *extra,
+    ]
+
+
+class _Entity(Document):
+    """Fields shared by campaigns, ad sets and ads."""
+
+    meta_id = StringField(required=True)
+    tenant_id = StringField(required=True)
+    connection = ObjectIdField(required=True)
+    ad_account_id = StringField()
+    name = StringField()
+    status = StringField(choices=INTERNAL_STATUSES)
+    effective_status = StringField()
+    configured_status = StringField()
+    currency = StringField()
+    issues = ListField(DictField())
+    recommendations = ListField(DictField())
+    created_time = DateTimeField()
+    updated_time = DateTimeField()
+    raw = DictField()
+    first_seen_at = DateTimeField()
+    last_seen_at = DateTimeField()
+    synced_at = DateTimeField()
+    # Set when a full sync no longer finds the object in Meta at all.
+    missing_from_meta = BooleanField(default=False)
+
+    meta = {"abstract": True}
+
+
+class Campaign(_Entity):
+    objective = StringField()
+    buying_type = StringField()
+    bid_strategy = StringField()
+    daily_budget = LongField()
+    lifetime_budget = LongField()
+    budget_remaining = LongField()
+    spend_cap = LongField()
+    special_ad_categories = ListField(StringField())
+    start_time = DateTimeField()
+    stop_time = DateTimeField()
+
+    meta = {"collection": "campaigns", "indexes": _entity_indexes()}
+
+
+class AdSet(_Entity):
+    campaign_id = StringField()
+    optimization_goal = StringField()
+    billing_event = StringField()
+    bid_strategy = StringField()
+    bid_amount = LongField()
+    daily_budget = LongField()
+    lifetime_budget = LongField()
+    budget_remaining = LongField()
+    start_time = DateTimeField()
+    end_time = DateTimeField()
+    destination_type = StringField()
+    promoted_object = DictField()
+    # Mapped targeting: locations{countries,regions,cities,zips,location_types}, interests[{id,name}],
+    # age_min, age_max, genders[male|female|all], platforms[...]. Meta's full spec stays in `raw.targeting`.
+    targeting = DictField()
+    learning_phase_status = StringField()
+    learning_stage_info = DictField()
+
+    meta = {"collection": "ad_sets", "indexes": _entity_indexes(("tenant_id", "campaign_id"))}
+
+
+class Ad(_Entity):
+    ad_set_id = StringField()
+    campaign_id = StringField()
+    # Mapped creative: id, name, headline, body, call_to_action, image_url, image_hash, video_id, thumbnail_url,
+    # link, object_story_id.
+    creative = DictField()
+    review_feedback = DictField()
+    policy_violations = ListField(StringField())
+
+    meta = {"collection": "ads", "indexes": _entity_indexes(("tenant_id", "ad_set_id"), ("tenant_id", "campaign_id"))}
+
+
+class SyncRun(Document):
+    """One sync of one connection: what ran, how long, what it wrote, what failed."""
+
+    connection = ObjectIdField(required=True)
+    tenant_id = StringField()
+    ad_account_id = StringField()
+    kind = StringField(required=True)  # ENTITIES, PERFORMANCE, ENTITY
+    trigger = StringField()  # cli, beat, task, webhook, loop, demo
+    full = BooleanField(default=False)
+    status = StringField(default="RUNNING")  # RUNNING, SUCCESS, PARTIAL, FAILED
+    started_at = DateTimeField(default=utcnow)
+    finished_at = DateTimeField()
+    duration_ms = IntField()
+    counts = DictField()
+    api_calls = IntField(default=0)
+    error_count = IntField(default=0)
+    errors = ListField(StringField())  # the first few, for reading; error_count has them all
+
+    meta = {
+        "collection": "sync_runs",
+        "indexes": [("connection", "-started_at"), ("tenant_id", "-started_at"), "-started_at"],
+        "ordering": ["-started_at"],
+    }

@@ -1,0 +1,171 @@
+"""Rate limiting shared by every worker through Redis.
+
+Two mechanisms:
+- a token bucket per Meta user (one atomic Lua script), budget `META_RATE_LIMIT_PER_HOUR` calls per hour with the
+  whole hour's budget available as burst; callers wait for a token, or get `RateLimitedError` when the wait would be
+  longer than `META_RATE_LIMIT_MAX_WAIT_SECONDS` (a Celery task then retries later);
+- a pause per ad account, set when Meta's usage headers pass the threshold or Meta throttles us: no worker calls
+  that account until the pause expires.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+
+import redis
+
+from metasync.graph.errors import RateLimitedError
+from metasync.redis_client import get_redis
+
+log = logging.getLogger(__name__)
+
+KEY_PREFIX = "metasync:"
+
+# KEYS[1] bucket hash. ARGV: capacity, refill per second, tokens wanted.
+# Returns {granted (0/1), tokens left (x1000), milliseconds until enough tokens}.
+_TOKEN_BUCKET_LUA = """
+local capacity = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local wanted = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(state[1])
+local ts = tonumber(state[2])
+if tokens == nil then
+  tokens = capacity
+  ts = now
+end
+tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate)
+local granted = 0
+local wait_ms = 0
+if tokens >= wanted then
+  tokens = tokens - wanted
+  granted = 1
+else
+  wait_ms = math.ceil((wanted - tokens) / rate * 1000)
+end
+redis.call('HSET', KEYS[1], 'tokens', tokens, 'ts', now)
+redis.call('EXPIRE', KEYS[1], math.ceil(capacity / rate) + 60)
+return {granted, math.floor(tokens * 1000), wait_ms}
+"""
+
+# KEYS[1] pause key. ARGV: milliseconds, reason. Only ever lengthens an existing pause.
+_PAUSE_LUA = """
+local current = redis.call('PTTL', KEYS[1])
+local wanted = tonumber(ARGV[1])
+if current < wanted then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', wanted)
+  return 1
+end
+return 0
+"""
+
+
+def _bucket_key(user_key: str) -> str:
+    return f"{KEY_PREFIX}bucket:{user_key}"
+
+
+def _pause_key(account_id: str) -> str:
+    return f"{KEY_PREFIX}pause:{account_id}"
+
+
+def user_key_for(user_id: str | None, access_token: str) -> str:
+    """Bucket identity: the Meta user id when known, else a hash of the token (never the token itself)."""
+    if user_id:
+        return f"user:{user_id}"
+    return "token:" + hashlib.sha256(access_token.encode()).hexdigest()[:16]
+
+
+@dataclass
+class BucketState:
+    tokens: float
+    capacity: int
+
+
+class RateLimiter:
+    """Token bucket per Meta user plus pauses per ad account, all in Redis."""
+
+    def __init__(self, per_hour: int, max_wait_seconds: float = 30.0, client: redis.Redis | None = None,
+                 sleep=time.sleep):
+        self.capacity = per_hour
+        self.rate = per_hour / 3600.0
+        self.max_wait_seconds = max_wait_seconds
+        self._client = client
+        self._sleep = sleep
+        self._warned: dict[str, float] = {}
+
+    @property
+    def client(self) -> redis.Redis:
+        return self._client or get_redis()
+
+    def _take(self, user_key: str) -> tuple[bool, float, float]:
+        script = self.client.register_script(_TOKEN_BUCKET_LUA)
+        granted, tokens_milli, wait_ms = script(keys=[_bucket_key(user_key)], args=[self.capacity, self.rate, 1])
+        return bool(granted), tokens_milli / 1000.0, wait_ms / 1000.0
+
+    def acquire(self, user_key: str, account_id: str | None = None) -> float:
+        """Take one call's token for this user, waiting if needed; returns the tokens left."""
+        if account_id:
+            self.check_account(account_id)
+        waited = 0.0
+        while True:
+            granted, left, wait = self._take(user_key)
+            if granted:
+                self._maybe_warn(user_key, left)
+                return left
+            if waited + wait > self.max_wait_seconds:
+                log.warning("rate limit budget exhausted", extra={"event": "rate_limit_exhausted",
+                                                                   "user_key": user_key, "retry_after": wait})
+                raise RateLimitedError(f"local rate limit for {user_key}: next call in {wait:.1f}s", retry_after=wait)
+            self._sleep(wait)
+            waited += wait
+
+    def _maybe_warn(self, user_key: str, left: float) -> None:
+        used_pct = 100.0 * (1 - left / self.capacity)
+        if used_pct < 90:
+            return
+        now = time.monotonic()
+        if now - self._warned.get(user_key, -1e9) < 60:
+            return
+        self._warned[user_key] = now
+        log.warning("rate limit approaching: %.0f%% of the hourly budget used", used_pct,
+                    extra={"event": "rate_limit_approaching", "user_key": user_key, "used_pct": round(used_pct, 1)})
+
+    def state(self, user_key: str) -> BucketState:
+        tokens, ts = self.client.hmget(_bucket_key(user_key), "tokens", "ts")
+        if tokens is None:
+            return BucketState(float(self.capacity), self.capacity)
+        elapsed = max(0.0, time.time() - float(ts))
+        return BucketState(min(self.capacity, float(tokens) + elapsed * self.rate), self.capacity)
+
+    # --- account pauses -------------------------------------------------------------------------------------
+    def pause_account(self, account_id: str, seconds: float, reason: str) -> None:
+        if seconds <= 0:
+            return
+        script = self.client.register_script(_PAUSE_LUA)
+        if script(keys=[_pause_key(account_id)], args=[int(seconds * 1000), reason]):
+            log.warning("ad account paused for %.0fs: %s", seconds, reason,
+                        extra={"event": "account_paused", "ad_account_id": account_id, "seconds": round(seconds)})
+
+    def paused_for(self, account_id: str) -> float:
+        """Seconds left on the account's pause (0 when it may be called)."""
+        ms = self.client.pttl(_pause_key(account_id))
+        return ms / 1000.0 if ms and ms > 0 else 0.0
+
+    def check_account(self, account_id: str) -> None:
+        left = self.paused_for(account_id)
+        if left > 0:
+            raise RateLimitedError(f"ad account {account_id} is paused by rate limits", retry_after=left)
+
+    def paused_accounts(self) -> dict[str, float]:
+        out = {}
+        for key in self.client.scan_iter(match=_pause_key("*"), count=500):
+            name = key.decode() if isinstance(key, bytes) else key
+            left = self.paused_for(name[len(_pause_key("")):])
+            if left > 0:
+                out[name[len(_pause_key("")):]] = left
+        return out

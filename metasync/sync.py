@@ -1,0 +1,339 @@
+"""Entity sync: streams campaigns, ad sets and ads from the Graph API into MongoDB with bulk upserts.
+
+Full sync reads every object (all statuses) and marks objects Meta no longer returns as DELETED. Incremental sync
+asks only for objects whose `updated_time` moved past the stored watermark (minus an overlap), and re-reads the
+children of any parent whose status changed (their effective status changes without their `updated_time`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Callable, Iterable
+
+from pymongo import UpdateOne
+
+from metasync.entities import AD, AD_SET, CAMPAIGN, ENTITY_SPECS, EntitySpec, MapContext, statuses_for
+from metasync.graph.client import GraphClient, default_client
+from metasync.graph.errors import GraphPermissionError, TokenError
+from metasync.mapping import MappingError
+from metasync.models import MetaConnection, SyncRun, as_utc, utcnow
+from metasync.tokens import ensure_connection_access_token
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+WATERMARK_OVERLAP = timedelta(minutes=5)
+MAX_STORED_ERRORS = 20
+ID_FILTER_CHUNK = 50
+ACCOUNT_FIELDS = "id,account_id,name,currency,timezone_name,account_status"
+
+ProgressCallback = Callable[[str, int], None]
+
+
+class SyncFailed(Exception):
+    """The sync of one connection failed as a whole (token, permission, configuration)."""
+
+    def __init__(self, message: str = "", connection_id: str = "", result: dict | None = None):
+        super().__init__(message, connection_id, result)
+        self.message = message
+        self.connection_id = connection_id
+        self.result = result or {}
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def now_ms() -> datetime:
+    """Now, truncated to MongoDB's millisecond precision so stored and in-memory stamps compare equal."""
+    now = utcnow()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+@dataclass
+class EdgeResult:
+    synced: int = 0
+    errors: int = 0
+    max_updated: datetime | None = None
+    marked_deleted: int = 0
+    status_changed_ids: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+
+class EntityWriter:
+    """Maps payloads and writes them with unordered bulk upserts in batches, counting what it did."""
+
+    def __init__(self, spec: EntitySpec, ctx: MapContext, track_status_changes: bool = False,
+                 progress: ProgressCallback | None = None):
+        self.spec = spec
+        self.ctx = ctx
+        self.track_status_changes = track_status_changes
+        self.progress = progress
+        self.result = EdgeResult()
+        self._pending: list[dict[str, Any]] = []
+
+    def add_many(self, payloads: Iterable[dict[str, Any]]) -> None:
+        for payload in payloads:
+            self.add(payload)
+
+    def add(self, payload: dict[str, Any]) -> None:
+        try:
+            if not isinstance(payload, dict):
+                raise MappingError(f"expected an object, got {type(payload).__name__}")
+            doc = self.spec.mapper(payload, self.ctx)
+        except (MappingError, ValueError, TypeError) as exc:
+            self.result.errors += 1
+            message = f"{self.spec.level} {_payload_id(payload)}: {exc}"
+            if len(self.result.messages) < MAX_STORED_ERRORS:
+                self.result.messages.append(message)
+            log.warning("skipping object that cannot be mapped: %s", message,
+                        extra={"event": "object_skipped", "tenant_id": self.ctx.tenant_id,
+                               "ad_account_id": self.ctx.ad_account_id})
+            return
+        updated = doc.get("updated_time")
+        if updated and (self.result.max_updated is None or updated > self.result.max_updated):
+            self.result.max_updated = updated
+        self._pending.append(doc)
+        if len(self._pending) >= BATCH_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        docs, self._pending = self._pending, []
+        collection = self.spec.collection
+        if self.track_status_changes:
+            before = {d["meta_id"]: d.get("effective_status") for d in collection.find(
+                {"tenant_id": self.ctx.tenant_id, "meta_id": {"$in": [d["meta_id"] for d in docs]}},
+                {"meta_id": 1, "effective_status": 1})}
+            self.result.status_changed_ids.extend(
+                d["meta_id"] for d in docs if d["meta_id"] in before and before[d["meta_id"]] != d["effective_status"])
+        ops = [UpdateOne({"tenant_id": d["tenant_id"], "meta_id": d["meta_id"]},
+                         {"$set": d, "$setOnInsert": {"first_seen_at": self.ctx.now}}, upsert=True) for d in docs]
+        collection.bulk_write(ops, ordered=False)
+        self.result.synced += len(docs)
+        if self.progress:
+            self.progress(self.spec.kind, self.result.synced)
+
+
+def _payload_id(payload: Any) -> str:
+    return str(payload.get("id"))[:40] if isinstance(payload, dict) else "?"
+
+
+def map_context(connection: MetaConnection, now: datetime | None = None) -> MapContext:
+    return MapContext(tenant_id=connection.tenant_id, connection_id=connection.id,
+                      ad_account_id=connection.ad_account_id, currency=connection.currency, now=now or now_ms())
+
+
+def edge_params(spec: EntitySpec, since: datetime | None = None, parent_filter: tuple[str, list[str]] | None = None
+                ) -> dict[str, Any]:
+    """Query for an entity edge: all statuses (so archived/deleted objects come back), optionally changed since."""
+    filtering: list[dict[str, Any]] = [
+        {"field": f"{spec.filter_prefix}.effective_status", "operator": "IN", "value": statuses_for(spec)},
+    ]
+    if since is not None:
+        filtering.append({"field": f"{spec.filter_prefix}.updated_time", "operator": "GREATER_THAN",
+                          "value": int(since.timestamp())})
+    if parent_filter is not None:
+        parent_field, ids = parent_filter
+        filtering.append({"field": parent_field, "operator": "IN", "value": ids})
+    return {"fields": spec.fields_param(), "filtering": filtering}
+
+
+def _stream_edge(client: GraphClient, token: str, connection: MetaConnection, spec: EntitySpec,
+                 params: dict[str, Any], writer: EntityWriter) -> None:
+    for page in client.iter_edge_pages(token, f"{connection.ad_account_id}/{spec.edge}", params,
+                                       user_id=connection.meta_user_id, account_id=connection.ad_account_id):
+        writer.add_many(page)
+    writer.flush()
+
+
+def _sweep_missing(spec: EntitySpec, connection: MetaConnection, seen_at: datetime) -> int:
+    """After a complete full read: objects Meta no longer returns at all are gone there; mark them DELETED."""
+    result = spec.collection.update_many(
+        {"tenant_id": connection.tenant_id, "connection": connection.id, "last_seen_at": {"$lt": seen_at},
+         "missing_from_meta": {"$ne": True}},
+        {"$set": {"status": "DELETED", "missing_from_meta": True, "synced_at": seen_at}},
+    )
+    return result.modified_count
+
+
+def refresh_account_details(client: GraphClient, token: str, connection: MetaConnection) -> None:
+    """Currency and timezone of the ad account: money and dates are stored in them."""
+    account = client.fetch_node(token, connection.ad_account_id, {"fields": ACCOUNT_FIELDS},
+                                user_id=connection.meta_user_id, account_id=connection.ad_account_id)
+    updates = {"currency": account.get("currency"), "timezone_name": account.get("timezone_name"),
+               "account_name": account.get("name")}
+    updates = {k: v for k, v in updates.items() if v}
+    if updates:
+        MetaConnection.objects(id=connection.id).update_one(**{f"set__{k}": v for k, v in updates.items()})
+        for key, value in updates.items():
+            setattr(connection, key, value)
+
+
+def _watermark(connection: MetaConnection, spec: EntitySpec) -> datetime | None:
+    value = (connection.watermarks or {}).get(spec.kind)
+    return as_utc(value) if isinstance(value, datetime) else None
+
+
+def sync_meta_connection(connection: MetaConnection, sync_performance: bool = False, full: bool = False,
+                         client: GraphClient | None = None, trigger: str = "manual",
+                         progress: ProgressCallback | None = None) -> dict[str, Any]:
+    """Sync every campaign, ad set and ad of one connection; returns counts, duration_ms and api_calls.
+
+    Raises SyncFailed when the connection as a whole cannot be synced (its status and reason are stored first).
+    """
+    client = (client or default_client()).scoped()
+    started = time.monotonic()
+    now = now_ms()
+    incremental = not full and all(_watermark(connection, spec) for spec in ENTITY_SPECS)
+    run = SyncRun(connection=connection.id, tenant_id=connection.tenant_id, ad_account_id=connection.ad_account_id,
+                  kind="ENTITIES", trigger=trigger, full=not incremental, started_at=now)
+    run.save()
+    log.info("sync started", extra={"event": "sync_started", "tenant_id": connection.tenant_id,
+                                    "ad_account_id": connection.ad_account_id, "mode": _mode(incremental),
+                                    "connection_id": str(connection.id)})
+    results: dict[str, EdgeResult] = {}
+    try:
+        token = ensure_connection_access_token(connection, client)
+        refresh_account_details(client, token, connection)
+        ctx = map_context(connection, now)
+        if incremental:
+            results = _sync_incremental(client, token, connection, ctx, progress)
+        else:
+            results = _sync_full(client, token, connection, ctx, progress)
+    except TokenError as exc:
+        connection.mark("EXPIRED", f"access token rejected by Meta: {exc.message or exc}")
+        _finish_failed(run, connection, started, client, exc)
+        raise SyncFailed(f"access token expired or invalid for {connection.ad_account_id}; re-authenticate",
+                         str(connection.id), _result(connection, results, started, client, incremental)) from exc
+    except GraphPermissionError as exc:
+        connection.mark("ERROR", f"permission denied by Meta: {exc.message or exc}")
+        _finish_failed(run, connection, started, client, exc)
+        raise SyncFailed(f"permission denied for {connection.ad_account_id}: {exc.message}", str(connection.id),
+                         _result(connection, results, started, client, incremental)) from exc
+    except BaseException as exc:
+        _finish_failed(run, connection, started, client, exc)
+        raise
+
+    watermarks = dict(connection.watermarks or {})
+    for spec in ENTITY_SPECS:
+        seen = results[spec.kind].max_updated
+        old = _watermark(connection, spec)
+        watermarks[spec.kind] = max(filter(None, (seen, old)), default=None) or now
+    result = _result(connection, results, started, client, incremental)
+    MetaConnection.objects(id=connection.id).update_one(
+        set__watermarks=watermarks, set__last_synced_at=utcnow(), set__updated_at=utcnow(),
+        **({"set__status": "ACTIVE"} if connection.status == "ERROR" else {}))
+    connection.watermarks = watermarks
+    errors = [m for r in results.values() for m in r.messages]
+    run.update(set__status="PARTIAL" if result["errors"] else "SUCCESS", set__finished_at=utcnow(),
+               set__duration_ms=result["duration_ms"], set__counts=_counts(results), set__api_calls=result["api_calls"],
+               set__error_count=result["errors"], set__errors=errors[:MAX_STORED_ERRORS])
+    log.info("sync finished", extra={"event": "sync_finished", "tenant_id": connection.tenant_id,
+                                     "ad_account_id": connection.ad_account_id, **_counts(results),
+                                     "duration_ms": result["duration_ms"], "api_calls": result["api_calls"],
+                                     "errors": result["errors"], "mode": result["mode"]})
+    if sync_performance:
+        from metasync.performance import sync_scheduled_performance
+
+        result["performance"] = sync_scheduled_performance(connection, client=client, trigger=trigger)
+        result["api_calls"] = client.calls
+    return result
+
+
+def _mode(incremental: bool) -> str:
+    return "incremental" if incremental else "full"
+
+
+def _counts(results: dict[str, EdgeResult]) -> dict[str, int]:
+    return {spec.count_key: results[spec.kind].synced if spec.kind in results else 0 for spec in ENTITY_SPECS}
+
+
+def _result(connection: MetaConnection, results: dict[str, EdgeResult], started: float, client: GraphClient,
+            incremental: bool) -> dict[str, Any]:
+    return {
+        "connection_id": str(connection.id),
+        "tenant_id": connection.tenant_id,
+        "ad_account_id": connection.ad_account_id,
+        **_counts(results),
+        "errors": sum(r.errors for r in results.values()),
+        "marked_deleted": sum(r.marked_deleted for r in results.values()),
+        "duration_ms": int((time.monotonic() - started) * 1000),
+        "api_calls": client.calls,
+        "mode": _mode(incremental),
+    }
+
+
+def _finish_failed(run: SyncRun, connection: MetaConnection, started: float, client: GraphClient,
+                   exc: BaseException) -> None:
+    run.update(set__status="FAILED", set__finished_at=utcnow(),
+               set__duration_ms=int((time.monotonic() - started) * 1000), set__api_calls=client.calls,
+               set__error_count=1, set__errors=[f"{exc.__class__.__name__}: {exc}"[:500]])
+    log.error("sync failed: %s", exc.__class__.__name__,
+              extra={"event": "sync_failed", "tenant_id": connection.tenant_id,
+                     "ad_account_id": connection.ad_account_id, "error": str(exc)[:300]})
+
+
+def _sync_full(client: GraphClient, token: str, connection: MetaConnection, ctx: MapContext,
+               progress: ProgressCallback | None) -> dict[str, EdgeResult]:
+    """All three edges at once (the rate limiter governs every call), then sweep what Meta no longer has."""
+    writers = {spec.kind: EntityWriter(spec, ctx, progress=_locked(progress)) for spec in ENTITY_SPECS}
+    with ThreadPoolExecutor(max_workers=len(ENTITY_SPECS), thread_name_prefix="edge") as pool:
+        futures = [pool.submit(_stream_edge, client, token, connection, spec, edge_params(spec), writers[spec.kind])
+                   for spec in ENTITY_SPECS]
+        for future in futures:
+            future.result()
+    results = {kind: writer.result for kind, writer in writers.items()}
+    for spec in ENTITY_SPECS:
+        results[spec.kind].marked_deleted = _sweep_missing(spec, connection, ctx.now)
+    return results
+
+
+def _sync_incremental(client: GraphClient, token: str, connection: MetaConnection, ctx: MapContext,
+                      progress: ProgressCallback | None) -> dict[str, EdgeResult]:
+    """Changed objects only, parents first; children of parents whose status changed are re-read too."""
+    writers = {}
+    for spec in ENTITY_SPECS:
+        writer = EntityWriter(spec, ctx, track_status_changes=spec is not AD, progress=progress)
+        since = _watermark(connection, spec) - WATERMARK_OVERLAP
+        _stream_edge(client, token, connection, spec, edge_params(spec, since), writer)
+        writers[spec.kind] = writer
+        # Children whose parents changed status: their effective status moved with no updated_time change.
+        parents = []
+        if spec is AD_SET:
+            parents.append(("campaign.id", writers[CAMPAIGN.kind].result.status_changed_ids))
+        if spec is AD:
+            parents.append(("campaign.id", writers[CAMPAIGN.kind].result.status_changed_ids))
+            parents.append(("adset.id", writers[AD_SET.kind].result.status_changed_ids))
+        for parent_field, ids in parents:
+            for start in range(0, len(ids), ID_FILTER_CHUNK):
+                chunk = ids[start:start + ID_FILTER_CHUNK]
+                _stream_edge(client, token, connection, spec, edge_params(spec, None, (parent_field, chunk)), writer)
+    return {kind: writer.result for kind, writer in writers.items()}
+
+
+def _locked(progress: ProgressCallback | None) -> ProgressCallback | None:
+    if progress is None:
+        return None
+    lock = threading.Lock()
+
+    def call(kind: str, count: int) -> None:
+        with lock:
+            progress(kind, count)
+
+    return call
+
+
+def upsert_payload(spec: EntitySpec, payload: dict[str, Any], connection: MetaConnection) -> EdgeResult:
+    """Write one object fetched on its own (webhook re-sync) through the same mapping as the full sync."""
+    writer = EntityWriter(spec, map_context(connection))
+    writer.add(payload)
+    writer.flush()
+    if writer.result.errors:
+        raise MappingError("; ".join(writer.result.messages))
+    return writer.result

@@ -1,0 +1,43 @@
+"""What every metasync task shares: a database connection after fork, logging, and retry countdowns."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+from celery.signals import after_setup_logger, worker_process_init
+
+from metasync import db
+from metasync.logs import configure_logging
+from metasync.models import MetaConnection
+
+log = logging.getLogger(__name__)
+
+# Celery-level retries (minutes); in-call retries (seconds) happen in the Graph client.
+MAX_TASK_RETRIES = 5
+
+
+@worker_process_init.connect
+def _connect_after_fork(**_kwargs) -> None:
+    db.disconnect()
+    db.connect()
+
+
+@after_setup_logger.connect
+def _setup_logging(**_kwargs) -> None:
+    configure_logging()
+
+
+def retry_countdown(retries: int, at_least: float = 0.0) -> float:
+    """Exponential minutes with jitter (1, 2, 4, 8, 16 min), never below what Meta asked us to wait."""
+    base = 60.0 * (2 ** retries)
+    return max(at_least, base) + random.uniform(0, 30)
+
+
+def load_connection(connection_id: str) -> MetaConnection | None:
+    db.connect()
+    try:
+        return MetaConnection.objects(id=connection_id).first()
+    except Exception:  # a malformed id is a bad message, not a crash loop
+        log.warning("not a connection id: %r", str(connection_id)[:64])
+        return None

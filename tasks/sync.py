@@ -1,0 +1,56 @@
+"""Entity sync tasks: one connection (`sync_connection`)."""
+
+from __future__ import annotations
+
+import logging
+
+from metasync.celery import app
+from metasync.graph.errors import RateLimitedError, is_retryable
+from metasync.locks import LockBusy, connection_lock
+from metasync.sync import SyncFailed, sync_meta_connection
+from tasks.base import MAX_TASK_RETRIES, load_connection, retry_countdown
+
+log = logging.getLogger(__name__)
+
+
+def run_locked_connection_job(task, connection_id: str, lock_kind: str, job, *, skip_statuses=("EXPIRED", "DISABLED")):
+    """Shared task body: load, skip inactive, take the per-connection lock, run, retry what is retryable."""
+    connection = load_connection(connection_id)
+    if connection is None:
+        log.warning("connection %s not found; nothing to do", connection_id,
+                    extra={"event": "connection_missing", "connection_id": str(connection_id)[:64]})
+        return {"connection_id": connection_id, "skipped": "not_found"}
+    if connection.status in skip_statuses:
+        log.info("connection %s is %s; skipped", connection_id, connection.status,
+                 extra={"event": "connection_skipped", "tenant_id": connection.tenant_id,
+                        "ad_account_id": connection.ad_account_id, "status": connection.status})
+        return {"connection_id": connection_id, "skipped": connection.status.lower()}
+    try:
+        with connection_lock(connection_id, lock_kind):
+            return job(connection)
+    except LockBusy:
+        log.info("%s of connection %s already running; skipped", lock_kind, connection_id,
+                 extra={"event": "sync_skipped_locked", "tenant_id": connection.tenant_id,
+                        "ad_account_id": connection.ad_account_id})
+        return {"connection_id": connection_id, "skipped": "locked"}
+    except SyncFailed as exc:
+        # The connection is marked (EXPIRED / ERROR) with its reason; retrying cannot help.
+        return {**exc.result, "connection_id": connection_id, "failed": exc.message}
+    except Exception as exc:
+        if not is_retryable(exc) or task.request.retries >= MAX_TASK_RETRIES:
+            raise
+        wait = exc.retry_after if isinstance(exc, RateLimitedError) else 0.0
+        countdown = retry_countdown(task.request.retries, at_least=wait)
+        log.warning("%s of connection %s will retry in %.0fs: %s", lock_kind, connection_id, countdown,
+                    exc.__class__.__name__, extra={"event": "task_retry", "tenant_id": connection.tenant_id,
+                                                    "ad_account_id": connection.ad_account_id})
+        raise task.retry(exc=exc, countdown=countdown, max_retries=MAX_TASK_RETRIES)
+
+
+@app.task(name="sync_connection", bind=True, acks_late=True, max_retries=MAX_TASK_RETRIES, ignore_result=False)
+def sync_connection(self, connection_id: str, performance: bool = False, full: bool = False) -> dict:
+    """Sync one connection's campaigns, ad sets and ads (then its performance when asked). Idempotent."""
+    return run_locked_connection_job(
+        self, connection_id, "sync",
+        lambda connection: sync_meta_connection(connection, sync_performance=performance, full=full, trigger="task"),
+    )
