@@ -15,6 +15,8 @@ Internal status (`status` on every entity) is derived from Meta's `effective_sta
 | DELETED                                                | DELETED         |
 | anything else (a value Meta adds later)                | UNKNOWN         |
 
+Without an effective status, the configured `status` is mapped the same way.
+
 Meta's own `effective_status` and `configured_status` are kept as-is beside it.
 """
 
@@ -52,12 +54,12 @@ class MappingError(ValueError):
 
 
 def map_status(effective_status: str | None, configured_status: str | None = None) -> str:
-    for value in (effective_status, configured_status):
-        if value:
-            mapped = EFFECTIVE_TO_INTERNAL.get(str(value).upper())
-            if mapped:
-                return mapped
-    return "UNKNOWN"
+    """Internal status from Meta's effective status; the configured status only when Meta sent no effective one.
+
+    An effective status this code does not know yet is UNKNOWN, not guessed from the configured status.
+    """
+    value = effective_status or configured_status
+    return EFFECTIVE_TO_INTERNAL.get(str(value).upper(), "UNKNOWN") if value else "UNKNOWN"
 
 
 def parse_meta_time(value: Any) -> datetime | None:

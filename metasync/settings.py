@@ -61,7 +61,8 @@ def _parse_bool(name: str, raw: str) -> bool:
 
 
 def _setting(env: str, default: str | None, parse: Callable[[str, str], object] | None = None, secret=False):
-    return field(default=None, metadata={"env": env, "default": default, "parse": parse, "secret": secret})
+    return field(default=None, repr=not secret,
+                 metadata={"env": env, "default": default, "parse": parse, "secret": secret})
 
 
 @dataclass(frozen=True)

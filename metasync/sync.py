@@ -61,6 +61,7 @@ class EdgeResult:
     max_updated: datetime | None = None
     marked_deleted: int = 0
     status_changed_ids: list[str] = field(default_factory=list)
+    parents: dict[str, str | None] = field(default_factory=dict)  # changed id -> its campaign
     messages: list[str] = field(default_factory=list)
 
 
@@ -110,8 +111,10 @@ class EntityWriter:
             before = {d["meta_id"]: d.get("effective_status") for d in collection.find(
                 {"tenant_id": self.ctx.tenant_id, "meta_id": {"$in": [d["meta_id"] for d in docs]}},
                 {"meta_id": 1, "effective_status": 1})}
-            self.result.status_changed_ids.extend(
-                d["meta_id"] for d in docs if d["meta_id"] in before and before[d["meta_id"]] != d["effective_status"])
+            for d in docs:
+                if d["meta_id"] in before and before[d["meta_id"]] != d["effective_status"]:
+                    self.result.status_changed_ids.append(d["meta_id"])
+                    self.result.parents[d["meta_id"]] = d.get("campaign_id")
         ops = [UpdateOne({"tenant_id": d["tenant_id"], "meta_id": d["meta_id"]},
                          {"$set": d, "$setOnInsert": {"first_seen_at": self.ctx.now}}, upsert=True) for d in docs]
         collection.bulk_write(ops, ordered=False)
@@ -304,12 +307,13 @@ def _sync_incremental(client: GraphClient, token: str, connection: MetaConnectio
         _stream_edge(client, token, connection, spec, edge_params(spec, since), writer)
         writers[spec.kind] = writer
         # Children whose parents changed status: their effective status moved with no updated_time change.
-        parents = []
-        if spec is AD_SET:
-            parents.append(("campaign.id", writers[CAMPAIGN.kind].result.status_changed_ids))
+        changed_campaigns = writers[CAMPAIGN.kind].result.status_changed_ids
+        parents = [("campaign.id", changed_campaigns)] if spec is not CAMPAIGN else []
         if spec is AD:
-            parents.append(("campaign.id", writers[CAMPAIGN.kind].result.status_changed_ids))
-            parents.append(("adset.id", writers[AD_SET.kind].result.status_changed_ids))
+            # Ad sets under a changed campaign were covered by the campaign filter already.
+            ad_sets = writers[AD_SET.kind].result.status_changed_ids
+            parents.append(("adset.id", [i for i in ad_sets if writers[AD_SET.kind].result.parents.get(i)
+                                         not in set(changed_campaigns)]))
         for parent_field, ids in parents:
             for start in range(0, len(ids), ID_FILTER_CHUNK):
                 chunk = ids[start:start + ID_FILTER_CHUNK]
