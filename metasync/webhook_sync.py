@@ -1,0 +1,179 @@
+"""Targeted re-sync of one campaign, ad set or ad named by a webhook, through the same mapping as the full sync.
+
+The object is read with `fetch_graph_node` (fields from its entity spec) and upserted with `upsert_payload`; its
+parents are read too when they are not stored yet, so an ad never points at an ad set the database lacks. An object
+Meta no longer has (error 100, subcode 33) is marked DELETED. Each run is recorded as a SyncRun of kind ENTITY.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from metasync.entities import AD, AD_SET, CAMPAIGN, SPECS_BY_LEVEL, EntitySpec
+from metasync.graph.client import GraphClient, default_client
+from metasync.graph.errors import GraphPermissionError, InvalidRequestError, TokenError
+from metasync.mapping import MappingError
+from metasync.models import MetaConnection, SyncRun, utcnow
+from metasync.sync import SyncFailed, now_ms, refresh_account_details, upsert_payload
+from metasync.tokens import ensure_connection_access_token
+
+log = logging.getLogger(__name__)
+
+# The statuses the scheduled sync still serves (ERROR is a failed run, not a dead token): webhooks reach them too.
+ROUTABLE_STATUSES = ("ACTIVE", "ERROR")
+# "Object with ID ... does not exist, cannot be loaded due to missing permissions, or does not support this
+# operation": what Meta answers for a deleted object.
+OBJECT_GONE_SUBCODE = 33
+
+
+def routable_connection_ids(ad_account_id: str) -> list[str]:
+    """Every connection (one per tenant) that syncs this ad account."""
+    return [str(c.id) for c in MetaConnection.objects(ad_account_id=ad_account_id, status__in=ROUTABLE_STATUSES)
+            .only("id").order_by("tenant_id")]
+
+
+def _is_gone(exc: InvalidRequestError) -> bool:
+    return exc.code == 100 and exc.subcode == OBJECT_GONE_SUBCODE
+
+
+class _EntityRefresh:
+    """One object and its missing parents, read and written for one connection."""
+
+    def __init__(self, connection: MetaConnection, client: GraphClient, token: str):
+        self.connection = connection
+        self.client = client
+        self.token = token
+        self.counts: dict[str, int] = {spec.count_key: 0 for spec in (CAMPAIGN, AD_SET, AD)}
+        self.counts.update(marked_deleted=0, skipped_foreign=0)
+        self._visited: set[str] = set()
+
+    def refresh(self, spec: EntitySpec, object_id: str) -> None:
+        self._visited.add(object_id)
+        try:
+            payload = self.client.fetch_node(self.token, object_id, {"fields": spec.fields_param()},
+                                             user_id=self.connection.meta_user_id,
+                                             account_id=self.connection.ad_account_id)
+        except InvalidRequestError as exc:
+            if not _is_gone(exc):
+                raise
+            self.counts["marked_deleted"] += self._mark_deleted(spec, object_id)
+            return
+        if not self._in_account(payload):
+            # The token may see other accounts; storing their objects under this connection would mislabel them.
+            log.warning("webhook named %s %s of another ad account; not stored", spec.level, object_id,
+                        extra={"event": "webhook_foreign_object", "tenant_id": self.connection.tenant_id,
+                               "ad_account_id": self.connection.ad_account_id})
+            self.counts["skipped_foreign"] += 1
+            return
+        upsert_payload(spec, payload, self.connection)
+        self.counts[spec.count_key] += 1
+        for key, parent_level in spec.parent_keys:
+            parent_id = payload.get(key)
+            parent = SPECS_BY_LEVEL[parent_level]
+            if parent_id and str(parent_id) not in self._visited and not self._stored(parent, str(parent_id)):
+                self.refresh(parent, str(parent_id))
+
+    def _in_account(self, payload: dict[str, Any]) -> bool:
+        account = payload.get("account_id")
+        return account in (None, "") or f"act_{account}" == self.connection.ad_account_id
+
+    def _stored(self, spec: EntitySpec, meta_id: str) -> bool:
+        found = spec.collection.find_one({"tenant_id": self.connection.tenant_id, "meta_id": meta_id}, {"_id": 1})
+        return found is not None
+
+    def _mark_deleted(self, spec: EntitySpec, meta_id: str) -> int:
+        """Same marks as the full sync's sweep; an object never stored stays unknown (no empty placeholder)."""
+        result = spec.collection.update_one(
+            {"tenant_id": self.connection.tenant_id, "meta_id": meta_id},
+            {"$set": {"status": "DELETED", "missing_from_meta": True, "synced_at": now_ms()}})
+        return result.modified_count
+
+
+def sync_object_from_webhook(connection: MetaConnection, spec: EntitySpec, object_id: str,
+                             client: GraphClient | None = None) -> dict[str, Any]:
+    """Re-read one object (and its missing parents) from Meta into MongoDB; returns counts.
+
+    Raises SyncFailed when it cannot be done and retrying will not help (the token is dead: connection marked
+    EXPIRED; permission denied: marked ERROR; unmappable payload). Other errors propagate for the caller to retry.
+    """
+    client = (client or default_client()).scoped()
+    started = time.monotonic()
+    run = SyncRun(connection=connection.id, tenant_id=connection.tenant_id, ad_account_id=connection.ad_account_id,
+                  kind="ENTITY", trigger="webhook", full=False, started_at=now_ms())
+    run.save()
+    context = {"tenant_id": connection.tenant_id, "ad_account_id": connection.ad_account_id,
+               "level": spec.level, "object_id": object_id}
+    work: _EntityRefresh | None = None
+    try:
+        token = ensure_connection_access_token(connection, client)
+        if not connection.currency:  # never fully synced: money is stored in the account's currency
+            refresh_account_details(client, token, connection)
+        work = _EntityRefresh(connection, client, token)
+        work.refresh(spec, object_id)
+    except TokenError as exc:
+        connection.mark("EXPIRED", f"access token rejected by Meta: {exc.message or exc}")
+        _finish(run, started, client, work, exc, context)
+        raise SyncFailed(f"access token expired or invalid for {connection.ad_account_id}; re-authenticate",
+                         str(connection.id)) from exc
+    except GraphPermissionError as exc:
+        connection.mark("ERROR", f"permission denied by Meta: {exc.message or exc}")
+        _finish(run, started, client, work, exc, context)
+        raise SyncFailed(f"permission denied for {connection.ad_account_id}: {exc.message}",
+                         str(connection.id)) from exc
+    except MappingError as exc:
+        _finish(run, started, client, work, exc, context)
+        raise SyncFailed(f"{spec.level} {object_id} cannot be stored: {exc}", str(connection.id)) from exc
+    except BaseException as exc:
+        _finish(run, started, client, work, exc, context)
+        raise
+    return _finish(run, started, client, work, None, context)
+
+
+def _finish(run: SyncRun, started: float, client: GraphClient, work: _EntityRefresh | None,
+            exc: BaseException | None, context: dict[str, Any]) -> dict[str, Any]:
+    counts = work.counts if work else {}
+    duration_ms = int((time.monotonic() - started) * 1000)
+    run.update(set__status="FAILED" if exc else "SUCCESS", set__finished_at=utcnow(), set__duration_ms=duration_ms,
+               set__counts=counts, set__api_calls=client.calls, set__error_count=1 if exc else 0,
+               set__errors=[f"{exc.__class__.__name__}: {exc}"[:500]] if exc else [])
+    result = {**context, **counts, "duration_ms": duration_ms, "api_calls": client.calls}
+    if exc:
+        log.error("entity sync failed: %s", exc.__class__.__name__,
+                  extra={"event": "entity_sync_failed", **context, "error": str(exc)[:300]})
+    else:
+        log.info("entity synced", extra={"event": "entity_synced", **result})
+    return result
+
+
+def sync_campaign_from_webhook(connection: MetaConnection, object_id: str,
+                               client: GraphClient | None = None) -> dict[str, Any]:
+    return sync_object_from_webhook(connection, CAMPAIGN, object_id, client)
+
+
+def sync_ad_set_from_webhook(connection: MetaConnection, object_id: str,
+                             client: GraphClient | None = None) -> dict[str, Any]:
+    return sync_object_from_webhook(connection, AD_SET, object_id, client)
+
+
+def sync_ad_from_webhook(connection: MetaConnection, object_id: str,
+                         client: GraphClient | None = None) -> dict[str, Any]:
+    return sync_object_from_webhook(connection, AD, object_id, client)
+
+
+SYNC_BY_LEVEL = {
+    CAMPAIGN.level: sync_campaign_from_webhook,
+    AD_SET.level: sync_ad_set_from_webhook,
+    AD.level: sync_ad_from_webhook,
+}
+
+
+def sync_entity_from_webhook(connection: MetaConnection, level: str, object_id: str,
+                             client: GraphClient | None = None) -> dict[str, Any]:
+    """Dispatch by Meta's level name (CAMPAIGN, AD_SET, AD); ValueError for any other."""
+    try:
+        sync = SYNC_BY_LEVEL[level]
+    except KeyError:
+        raise ValueError(f"no entity sync for level {level!r}") from None
+    return sync(connection, object_id, client)

@@ -1,0 +1,25 @@
+"""The Flask application factory for Meta webhooks."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from flask import Flask
+
+from webhooks.config import default_config
+from webhooks.handler import build_dispatcher
+from webhooks.views import EXTENSION, bp
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """The webhook app; `config` overrides `webhooks.config.default_config()` key by key."""
+    app = Flask(__name__, static_folder=None)
+    app.config.from_mapping(default_config())
+    if config:
+        app.config.from_mapping(config)
+    # Werkzeug never reads more than this into memory. One byte over the limit: a chunked body (no length) is cut
+    # at MAX_CONTENT_LENGTH without an error, so the view needs that extra byte to see it was too long.
+    app.config["MAX_CONTENT_LENGTH"] = app.config["WEBHOOK_MAX_BODY_BYTES"] + 1
+    app.extensions[EXTENSION] = build_dispatcher(app.config)
+    app.register_blueprint(bp)
+    return app
