@@ -47,6 +47,14 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = self._scrub(record.getMessage())
         record.args = ()
+        if record.exc_info:
+            # Exception texts may quote URLs or payloads: format once, scrub, and keep only the scrubbed text.
+            record.exc_text = self._scrub(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = self._scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._scrub(record.stack_info)
         for key, value in list(record.__dict__.items()):
             if key not in _STANDARD_ATTRS and isinstance(value, str):
                 setattr(record, key, self._scrub(value))

@@ -37,6 +37,13 @@ def _parse_float(name: str, raw: str) -> float:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
 
 
+def _parse_positive(name: str, raw: str) -> float:
+    value = _parse_float(name, raw)
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than 0, got {raw!r}")
+    return value
+
+
 def _parse_url(name: str, raw: str, schemes: tuple[str, ...]) -> str:
     parsed = urlparse(raw.strip())
     if parsed.scheme not in schemes or not (parsed.netloc or parsed.path):
@@ -97,6 +104,18 @@ class Settings:
     # Exchange a long-lived token when it expires within this many days.
     token_refresh_window_days: int = _setting("TOKEN_REFRESH_WINDOW_DAYS", "7", lambda n, r: _parse_int(n, r, 0))
     token_encryption_key: str | None = _setting("TOKEN_ENCRYPTION_KEY", None, secret=True)
+    # Webhook receiver. Meta batches up to 1,000 updates per POST (~0.5 MB at worst): 4 MiB leaves room without
+    # letting a client make a web worker hold an unbounded body in memory.
+    webhook_max_body_bytes: int = _setting("WEBHOOK_MAX_BODY_BYTES", str(4 * 1024 * 1024),
+                                           lambda n, r: _parse_int(n, r, 1024))
+    # The same object notified again within this window is enqueued once.
+    webhook_dedupe_seconds: float = _setting("WEBHOOK_DEDUPE_SECONDS", "60", lambda n, r: _parse_positive(n, r))
+    # Per broker/Redis call from a request; a publish tries twice, so a dead broker answers 503 in ~2x this.
+    webhook_broker_timeout_seconds: float = _setting("WEBHOOK_BROKER_TIMEOUT_SECONDS", "2",
+                                                     lambda n, r: _parse_positive(n, r))
+    # Per dependency in /healthz, so a probe answers within a couple of seconds whatever is down.
+    webhook_health_timeout_seconds: float = _setting("WEBHOOK_HEALTH_TIMEOUT_SECONDS", "1.5",
+                                                     lambda n, r: _parse_positive(n, r))
     log_format: str = _setting("LOG_FORMAT", "text")
     log_level: str = _setting("LOG_LEVEL", "INFO")
 

@@ -20,8 +20,8 @@ import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from metasync.settings import load_settings
 from webhooks import create_app
-from webhooks.config import DEFAULT_MAX_BODY_BYTES
 from webhooks.dedupe import KEY_PREFIX, clear_pending
 from webhooks.handler import handle_meta_webhook
 from webhooks.signature import LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, compute_signature
@@ -212,7 +212,7 @@ def test_default_size_limit_holds_a_full_batch_of_1000_updates(client, redis_cli
                       error_summary="Ad account has no payment method",
                       error_message="Add a payment method to your ad account to run ads.") for i in range(1000)]
     request = signed_request(envelope(*(entry(str(100 + n), *changes[n * 100:(n + 1) * 100]) for n in range(10))))
-    assert len(request["data"]) < DEFAULT_MAX_BODY_BYTES / 4
+    assert len(request["data"]) < load_settings({}).webhook_max_body_bytes / 4
 
     response = client.post("/webhooks/meta", **request)
 
