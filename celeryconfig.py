@@ -39,6 +39,8 @@ beat_scheduler = "redbeat.RedBeatScheduler"
 redbeat_redis_url = _settings.redis_url
 redbeat_key_prefix = "metasync:redbeat:"
 redbeat_lock_timeout = 300
+# Keep retrying Redis for a minute before beat gives up (a Redis restart must not kill beat).
+redbeat_redis_options = {"retry_period": 60}
 
 beat_schedule = {
     "sync-all-connections": {

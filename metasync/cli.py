@@ -10,6 +10,7 @@ from typing import Any, Iterable
 
 import click
 
+from metasync.loop import loop_connections, loop_interval_seconds, loop_options
 from metasync.settings import ConfigError, get_settings
 
 log = logging.getLogger("metasync.cli")
@@ -245,18 +246,25 @@ def _describe_sync(connection, result: dict[str, Any]) -> str:
 @click.option("--full", is_flag=True, help="Read everything instead of what changed since the last sync.")
 @click.option("--performance", is_flag=True, help="Also sync performance data after the entities.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON result object per connection, one per line.")
+@loop_options("META_SYNC_INTERVAL_MINUTES")
 @click.pass_context
-def sync_command(ctx, tenant, connection_id, full, performance, as_json):
-    """Sync campaigns, ad sets and ads now, in this process."""
+def sync_command(ctx, tenant, connection_id, full, performance, as_json, loop, interval, iterations):
+    """Sync campaigns, ad sets and ads now, in this process (with --loop: every --interval minutes)."""
     from metasync.sync import sync_meta_connection
 
     _bootstrap(ctx.obj["verbose"])
-    chosen = _selected(tenant, connection_id)
+    interval_seconds = loop_interval_seconds(loop, interval, iterations, get_settings().meta_sync_interval_minutes)
 
     def job(connection, progress):
-        return sync_meta_connection(connection, sync_performance=performance, full=full, trigger="cli",
-                                    progress=progress)
+        return sync_meta_connection(connection, sync_performance=performance, full=full,
+                                    trigger="loop" if loop else "cli", progress=progress)
 
+    if loop:
+        loop_connections(lambda: _selected(tenant, connection_id),
+                         lambda chosen: run_connections(chosen, job, as_json, _describe_sync),
+                         interval_seconds, iterations)
+        ctx.exit(EXIT_OK)
+    chosen = _selected(tenant, connection_id)
     failures = run_connections(chosen, job, as_json, _describe_sync)
     ctx.exit(EXIT_FAILED if failures else EXIT_OK)
 

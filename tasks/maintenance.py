@@ -1,0 +1,41 @@
+"""Scheduled maintenance tasks: the entity-sync fan-out (`sync_all_connections`) and `refresh_tokens`."""
+
+from __future__ import annotations
+
+from pymongo.errors import ConnectionFailure
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from metasync import db
+from metasync.celery import app
+from metasync.credentials import refresh_expiring_tokens
+from metasync.fanout import locked_fan_out
+from metasync.locks import LockBusy, held_lock
+from metasync.settings import get_settings
+from tasks.sync import sync_connection
+
+# A fan-out message older than one interval is superseded by the next beat tick: let the broker drop it.
+_SYNC_INTERVAL_SECONDS = get_settings().meta_sync_interval_minutes * 60
+
+
+# acks_late: a redelivered round only re-enqueues ids, and the per-connection lock and upserts make that harmless.
+# No retries: the next beat tick is the retry.
+@app.task(name="sync_all_connections", acks_late=True, ignore_result=False, max_retries=0,
+          expires=_SYNC_INTERVAL_SECONDS)
+def sync_all_connections() -> dict:
+    """Enqueue one `sync_connection` per connection that may sync, spread over META_SYNC_INTERVAL_MINUTES;
+    two rounds never run at once (Redis lock)."""
+    return locked_fan_out(sync_connection, get_settings().meta_sync_interval_minutes * 60)
+
+
+# Daily; idempotent (a token exchanged twice is simply renewed twice). Retried only when MongoDB or Redis is away.
+@app.task(name="refresh_tokens", acks_late=True, ignore_result=False,
+          autoretry_for=(ConnectionFailure, RedisConnectionError), retry_backoff=60, retry_backoff_max=900,
+          max_retries=3)
+def refresh_tokens() -> dict:
+    """Exchange tokens nearing expiry; mark those Meta refuses EXPIRED and log which tenants must re-authenticate."""
+    db.connect()
+    try:
+        with held_lock("maintenance:refresh_tokens"):
+            return refresh_expiring_tokens()
+    except LockBusy:
+        return {"skipped": "locked"}

@@ -1,0 +1,50 @@
+"""Deployment files cannot run here (no Docker engine): at least keep them consistent with the Procfile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def procfile() -> dict[str, str]:
+    roles = {}
+    for line in (REPO / "Procfile").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            role, command = line.split(":", 1)
+            roles[role.strip()] = command.strip()
+    return roles
+
+
+def compose_command(service: dict) -> str:
+    command = service["command"]
+    if command[:2] == ["sh", "-c"]:
+        return command[2].removeprefix("exec ").replace("$$", "$")
+    return " ".join(command)
+
+
+def test_procfile_has_one_line_per_role_and_exactly_one_beat():
+    roles = procfile()
+    assert set(roles) == {"web", "worker", "beat"}
+    assert sum("beat" in command.split() for command in roles.values()) == 1
+
+
+def test_compose_runs_the_procfile_commands():
+    yaml = pytest.importorskip("yaml")
+    services = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+
+    assert {"mongo", "redis", "web", "worker", "beat"} <= set(services)
+    for role, command in procfile().items():
+        assert compose_command(services[role]) == command
+    beats = [name for name, s in services.items() if "command" in s and "beat" in compose_command(s).split()]
+    assert beats == ["beat"]
+
+
+def test_image_is_python_311_slim_and_runs_as_a_user():
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert "\nFROM python:3.11-slim\n" in dockerfile
+    assert "pip install ." in dockerfile
+    user = [line for line in dockerfile.splitlines() if line.startswith("USER ")]
+    assert user and user[-1] != "USER root"
