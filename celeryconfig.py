@@ -43,16 +43,20 @@ redbeat_lock_timeout = 300
 redbeat_redis_options = {"retry_period": 60}
 
 beat_schedule = {
+    # Each run expires when the next one is due: a backlog never replays stale fan-outs.
     "sync-all-connections": {
         "task": "sync_all_connections",
         "schedule": timedelta(minutes=_settings.meta_sync_interval_minutes),
+        "options": {"expires": _settings.meta_sync_interval_minutes * 60},
     },
     "sync-all-performance": {
         "task": "sync_all_performance",
         "schedule": timedelta(minutes=_settings.performance_sync_interval_minutes),
+        "options": {"expires": _settings.performance_sync_interval_minutes * 60},
     },
     "refresh-tokens": {
         "task": "refresh_tokens",
         "schedule": timedelta(days=1),
+        "options": {"expires": int(timedelta(days=1).total_seconds())},
     },
 }

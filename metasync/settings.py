@@ -134,8 +134,17 @@ class Settings:
             if f.metadata["secret"]:
                 out[f.metadata["env"]] = "(set)" if value else "(not set)"
             else:
-                out[f.metadata["env"]] = "" if value is None else str(value)
+                out[f.metadata["env"]] = "" if value is None else mask_url_password(str(value))
         return out
+
+
+def mask_url_password(value: str) -> str:
+    """`scheme://user:secret@host/...` -> `scheme://user:***@host/...`; other text unchanged."""
+    parsed = urlparse(value)
+    if not parsed.scheme or not parsed.password:
+        return value
+    netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@", 1)
+    return parsed._replace(netloc=netloc).geturl()
 
 
 def load_settings(environ: dict[str, str] | None = None, dotenv: bool = True) -> Settings:

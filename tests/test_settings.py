@@ -50,3 +50,11 @@ def test_describe_never_shows_secrets():
 
 def test_trailing_slash_on_graph_url_is_ignored():
     assert load_settings({"META_GRAPH_URL": "http://127.0.0.1:8765/"}).graph_base() == "http://127.0.0.1:8765/v25.0"
+
+
+def test_describe_masks_passwords_inside_urls():
+    settings = load_settings({"MONGODB_URI": "mongodb://app:hunter2@db.internal:27017/metasync",
+                              "REDIS_URL": "redis://:r3dispass@cache:6379/0"})
+    shown = settings.describe()
+    assert shown["MONGODB_URI"] == "mongodb://app:***@db.internal:27017/metasync"
+    assert "r3dispass" not in str(shown)

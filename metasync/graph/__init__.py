@@ -1,21 +1,4 @@
-"""Graph API access: the HTTP client, typed errors and usage-header parsing."""
+"""Graph API access: `client` (HTTP calls, paging, retries), `errors` (typed errors), `usage` (usage headers).
 
-from metasync.graph.client import (
-    GraphClient,
-    appsecret_proof,
-    default_client,
-    fetch_graph_edges,
-    fetch_graph_node,
-    iter_graph_edge_pages,
-)
-from metasync.graph.errors import GraphError
-
-__all__ = [
-    "GraphClient",
-    "GraphError",
-    "appsecret_proof",
-    "default_client",
-    "fetch_graph_edges",
-    "fetch_graph_node",
-    "iter_graph_edge_pages",
-]
+Import from the submodules; this package imports nothing so `metasync.ratelimit` can use the errors without a cycle.
+"""
