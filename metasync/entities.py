@@ -22,7 +22,7 @@ from metasync.mapping import (
     minor_units,
     parse_meta_time,
 )
-from metasync.models import Ad, AdSet, Campaign
+from metasync.models import Ad, AdSet, Campaign, entity_key
 
 COMMON_FIELDS = ("id", "account_id", "name", "status", "configured_status", "effective_status", "created_time",
                  "updated_time", "issues_info", "recommendations")
@@ -49,6 +49,7 @@ def _common(payload: dict[str, Any], ctx: MapContext) -> dict[str, Any]:
     configured = payload.get("configured_status") or payload.get("status")
     recommendations = [r for r in payload.get("recommendations") or [] if isinstance(r, dict)]
     return {
+        "_id": entity_key(ctx.tenant_id, str(meta_id)),
         "meta_id": str(meta_id),
         "tenant_id": ctx.tenant_id,
         "connection": ctx.connection_id,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from decimal import Decimal
 
 from mongoengine import (
     BooleanField,
     DateTimeField,
     DictField,
     Document,
+    FloatField,
     IntField,
     ListField,
     LongField,
@@ -98,9 +100,19 @@ def _entity_indexes(*extra) -> list:
     ]
 
 
+def entity_key(tenant_id: str, meta_id: str) -> str:
+    """The `_id` of a campaign, ad set or ad: its unique key (tenant, Meta id) as one string.
+
+    Upserts then find their document by `_id`, which every MongoDB-compatible server serves from its primary index
+    (FerretDB 1.x scans the collection for other filters); Meta ids are digits, so the last ':' splits it.
+    """
+    return f"{tenant_id}:{meta_id}"
+
+
 class _Entity(Document):
     """Fields shared by campaigns, ad sets and ads."""
 
+    id = StringField(primary_key=True)
     meta_id = StringField(required=True)
     tenant_id = StringField(required=True)
     connection = ObjectIdField(required=True)
@@ -196,3 +208,70 @@ class SyncRun(Document):
         "indexes": [("connection", "-started_at"), ("tenant_id", "-started_at"), "-started_at"],
         "ordering": ["-started_at"],
     }
+
+
+PERFORMANCE_ENTITY_TYPES = ("CAMPAIGN", "ADSET", "AD")
+
+
+class PerformanceSnapshot(Document):
+    """One account-local day of one campaign, ad set or ad, as Meta reports it; re-pulls overwrite it.
+
+    Money is exact: `spend` and `revenue` are integers in the currency's minor unit (cents for USD, whole yen for
+    JPY): divide by 10 ** `currency_exponent`, or read `spend_amount` / `revenue_amount` (Decimal). `ctr` (percent),
+    `cpc` and `cpm` (major units) are derived from those integers exactly, then rounded to 6 places and stored as
+    floats for sorting and filtering; compute totals from the base metrics, never from them.
+    """
+
+    # "<tenant_id>:<entity_type>:<entity_id>:<date>": the unique key itself, so an upsert finds its document by _id,
+    # which every MongoDB-compatible server serves fast (FerretDB 1.x scans the collection for other filters).
+    id = StringField(primary_key=True)
+    tenant_id = StringField(required=True)
+    connection = ObjectIdField(required=True)
+    ad_account_id = StringField()
+    entity_type = StringField(required=True, choices=PERFORMANCE_ENTITY_TYPES)
+    entity_id = StringField(required=True)
+    name = StringField()
+    # The row's campaign and ad set (for a campaign or ad-set row, its own id).
+    campaign_id = StringField()
+    ad_set_id = StringField()
+    date = StringField(required=True, regex=r"^\d{4}-\d{2}-\d{2}$")  # the ad account's local day
+    timezone_name = StringField()
+    currency = StringField()
+    currency_exponent = IntField(default=2)
+    impressions = LongField(default=0)
+    clicks = LongField(default=0)
+    reach = LongField(default=0)
+    spend = LongField(default=0)
+    purchases = LongField(default=0)
+    leads = LongField(default=0)
+    conversions = LongField(default=0)  # purchases + leads
+    revenue = LongField(default=0)
+    # The one action type each KPI was counted from (see metasync.performance.metrics for the preference order).
+    purchase_action_type = StringField()
+    lead_action_type = StringField()
+    ctr = FloatField()
+    cpc = FloatField()
+    cpm = FloatField()
+    actions = ListField(DictField())
+    action_values = ListField(DictField())
+    raw = DictField()  # the row's other fields exactly as Meta sent them (money as strings)
+    fetched_at = DateTimeField()
+    first_fetched_at = DateTimeField()
+
+    meta = {
+        "collection": "performance_snapshots",
+        "indexes": [
+            {"fields": ["tenant_id", "entity_type", "entity_id", "date"], "unique": True},
+            ("connection", "date"),
+            ("tenant_id", "campaign_id", "date"),
+            ("tenant_id", "entity_type", "date"),
+        ],
+    }
+
+    @property
+    def spend_amount(self) -> Decimal:
+        return Decimal(int(self.spend or 0)).scaleb(-int(self.currency_exponent))
+
+    @property
+    def revenue_amount(self) -> Decimal:
+        return Decimal(int(self.revenue or 0)).scaleb(-int(self.currency_exponent))

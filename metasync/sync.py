@@ -109,14 +109,14 @@ class EntityWriter:
         collection = self.spec.collection
         if self.track_status_changes:
             before = {d["meta_id"]: d.get("effective_status") for d in collection.find(
-                {"tenant_id": self.ctx.tenant_id, "meta_id": {"$in": [d["meta_id"] for d in docs]}},
-                {"meta_id": 1, "effective_status": 1})}
+                {"_id": {"$in": [d["_id"] for d in docs]}}, {"meta_id": 1, "effective_status": 1})}
             for d in docs:
                 if d["meta_id"] in before and before[d["meta_id"]] != d["effective_status"]:
                     self.result.status_changed_ids.append(d["meta_id"])
                     self.result.parents[d["meta_id"]] = d.get("campaign_id")
-        ops = [UpdateOne({"tenant_id": d["tenant_id"], "meta_id": d["meta_id"]},
-                         {"$set": d, "$setOnInsert": {"first_seen_at": self.ctx.now}}, upsert=True) for d in docs]
+        ops = [UpdateOne({"_id": d["_id"]}, {"$set": {k: v for k, v in d.items() if k != "_id"},
+                                             "$setOnInsert": {"first_seen_at": self.ctx.now}}, upsert=True)
+               for d in docs]
         collection.bulk_write(ops, ordered=False)
         self.result.synced += len(docs)
         if self.progress:

@@ -15,7 +15,7 @@ from metasync.entities import AD, AD_SET, CAMPAIGN, SPECS_BY_LEVEL, EntitySpec
 from metasync.graph.client import GraphClient, default_client
 from metasync.graph.errors import GraphPermissionError, InvalidRequestError, TokenError
 from metasync.mapping import MappingError
-from metasync.models import MetaConnection, SyncRun, utcnow
+from metasync.models import MetaConnection, SyncRun, entity_key, utcnow
 from metasync.sync import SyncFailed, now_ms, refresh_account_details, upsert_payload
 from metasync.tokens import ensure_connection_access_token
 
@@ -80,13 +80,13 @@ class _EntityRefresh:
         return account in (None, "") or f"act_{account}" == self.connection.ad_account_id
 
     def _stored(self, spec: EntitySpec, meta_id: str) -> bool:
-        found = spec.collection.find_one({"tenant_id": self.connection.tenant_id, "meta_id": meta_id}, {"_id": 1})
+        found = spec.collection.find_one({"_id": entity_key(self.connection.tenant_id, meta_id)}, {"_id": 1})
         return found is not None
 
     def _mark_deleted(self, spec: EntitySpec, meta_id: str) -> int:
         """Same marks as the full sync's sweep; an object never stored stays unknown (no empty placeholder)."""
         result = spec.collection.update_one(
-            {"tenant_id": self.connection.tenant_id, "meta_id": meta_id},
+            {"_id": entity_key(self.connection.tenant_id, meta_id)},
             {"$set": {"status": "DELETED", "missing_from_meta": True, "synced_at": now_ms()}})
         return result.modified_count
 

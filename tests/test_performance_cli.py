@@ -1,0 +1,91 @@
+"""`metasync performance`: presets and ranges, JSON output, exit codes, no API call on bad input, no secrets."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from metasync.cli import main
+from metasync.models import PerformanceSnapshot
+from metasync.performance.dates import local_today
+from tests.graph_fakes import GRAPH, error_body
+# The shared fixtures (fast retries and polls, a connection, the scripted Graph API) live with the fake.
+from tests.test_performance import TOKEN, TZ, FakeInsights, connection, fast, graph, insight_row  # noqa: F401
+
+
+@pytest.fixture
+def insights(graph):
+    fake = FakeInsights(graph)
+    yesterday = local_today(TZ) - timedelta(days=1)
+    fake.add("campaign", [insight_row("campaign", ("1",), yesterday)])
+    fake.add("ad", [insight_row("ad", ("1", "11", "111"), yesterday)])
+    return fake
+
+
+@pytest.fixture
+def cli(mongo, redis_client):
+    runner = CliRunner()
+
+    def invoke(*args):
+        result = runner.invoke(main, ["performance", *args], catch_exceptions=False)
+        assert TOKEN not in result.output and TOKEN not in (result.stderr or "")
+        return result
+
+    return invoke
+
+
+def test_default_is_yesterday_for_every_active_connection(cli, connection, insights):
+    result = cli("--json")
+
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout)
+    yesterday = str(local_today(TZ) - timedelta(days=1))
+    assert (row["status"], row["since"], row["until"]) == ("ok", yesterday, yesterday)
+    assert (row["campaigns"], row["ad_sets"], row["ads"], row["api_calls"]) == (1, 0, 1, 4)
+    assert PerformanceSnapshot.objects.count() == 2
+
+
+def test_range_for_one_connection_prints_a_summary(cli, connection, insights):
+    result = cli("--connection", str(connection.id), "--since", "2026-01-01", "--until", "2026-01-05")
+
+    assert result.exit_code == 0, result.output
+    assert "act_123 (2026-01-01..2026-01-05)" in result.output and "Graph calls" in result.output
+    assert {(q["since"], q["until"]) for q in insights.gets} == {("2026-01-01", "2026-01-05")}
+
+
+def test_tenant_selects_its_connections(cli, connection, insights):
+    assert cli("--tenant", "tenant-a", "--preset", "last_3d").exit_code == 0
+    assert cli("--tenant", "nobody").exit_code == 1
+
+
+@pytest.mark.parametrize("args", [
+    ["--preset", "last_8d"],
+    ["--since", "2026-01-05", "--until", "2026-01-01"],
+    ["--since", "2026-01-01"],
+    ["--until", "2026-01-01"],
+    ["--since", "01/02/2026", "--until", "2026-01-03"],
+    ["--preset", "yesterday", "--since", "2026-01-01", "--until", "2026-01-02"],
+])
+def test_bad_dates_exit_2_with_one_line_and_no_call(cli, connection, graph, args):
+    result = cli(*args)
+
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and result.output.startswith("error: ")
+    assert len(graph.calls) == 0
+
+
+def test_failed_connection_exits_1(cli, connection, graph):
+    graph.add("GET", f"{GRAPH}/act_123", json=error_body(190, "Error validating access token", 463), status=400)
+
+    result = cli("--json")
+
+    assert result.exit_code == 1
+    row = json.loads(result.stdout)
+    assert row["status"] == "failed" and "re-authenticate" in row["error"]
+
+
+def test_registered_on_the_main_command():
+    assert "performance" in main.commands
