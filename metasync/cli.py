@@ -160,8 +160,9 @@ def _emit(result: dict[str, Any], as_json: bool, summary: str) -> None:
         click.echo(summary)
 
 
-def run_connections(connections_: Iterable, job, as_json: bool, describe) -> int:
-    """Run `job(connection, progress)` for each connection under its lock; print one line / JSON object each."""
+def run_connections(connections_: Iterable, job, as_json: bool, describe, lock_kind: str = "sync") -> int:
+    """Run `job(connection, progress)` for each connection under its lock (the same per-connection lock the Celery
+    tasks take for this kind of job); print one line / JSON object each. Returns the number of failures."""
     from metasync.locks import LockBusy, connection_lock
     from metasync.sync import SyncFailed
 
@@ -176,7 +177,8 @@ def run_connections(connections_: Iterable, job, as_json: bool, describe) -> int
                   f"({connection.last_error or 're-authenticate with `metasync connections add`'})")
             continue
         try:
-            with connection_lock(str(connection.id)), _progress(connection, enabled=not as_json) as progress:
+            with connection_lock(str(connection.id), lock_kind), \
+                    _progress(connection, enabled=not as_json) as progress:
                 result = job(connection, progress)
         except LockBusy:
             failures += 1

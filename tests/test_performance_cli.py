@@ -89,3 +89,33 @@ def test_failed_connection_exits_1(cli, connection, graph):
 
 def test_registered_on_the_main_command():
     assert "performance" in main.commands
+
+
+def test_loop_without_dates_applies_the_lookback_policy_each_round(cli, connection, insights):
+    result = cli("--loop", "--interval", "0.001", "--iterations", "2", "--json")
+
+    assert result.exit_code == 0, result.output
+    rounds = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rounds) == 2 and all(r["status"] == "ok" for r in rounds)
+    # First round of the account's day pulls the whole attribution window, the next only recent days.
+    assert [r["lookback"] for r in rounds] == [True, False]
+
+
+def test_loop_with_a_preset_pulls_that_preset_each_round(cli, connection, insights):
+    result = cli("--loop", "--interval", "0.001", "--iterations", "2", "--preset", "yesterday", "--json")
+
+    assert result.exit_code == 0, result.output
+    yesterday = str(local_today(TZ) - timedelta(days=1))
+    assert [json.loads(line)["since"] for line in result.stdout.splitlines()] == [yesterday, yesterday]
+
+
+def test_cli_takes_the_same_lock_as_the_performance_task(cli, connection, insights):
+    from metasync.locks import connection_lock
+
+    with connection_lock(str(connection.id), "performance"):
+        busy = cli("--json")
+    with connection_lock(str(connection.id), "sync"):
+        free = cli("--json")
+
+    assert busy.exit_code == 1 and json.loads(busy.stdout)["status"] == "skipped"
+    assert free.exit_code == 0

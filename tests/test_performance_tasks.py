@@ -111,8 +111,11 @@ def test_beat_schedule_names_registered_performance_tasks():
 @pytest.fixture
 def enqueued(monkeypatch):
     calls: list[dict] = []
-    monkeypatch.setattr(sync_performance, "apply_async", lambda args, countdown: calls.append(
-        {"connection_id": args[0], "countdown": countdown}))
+
+    def capture(args, kwargs=None, countdown=0, expires=None):
+        calls.append({"connection_id": args[0], "countdown": countdown, "expires": expires})
+
+    monkeypatch.setattr(sync_performance, "apply_async", capture)
     return calls
 
 
@@ -128,12 +131,14 @@ def test_fan_out_enqueues_one_task_per_active_connection_spread_over_the_interva
 
     result = sync_all_performance.apply().get()
 
-    assert result == {"enqueued": 2, "paused": 1}
+    assert result["enqueued"] == 2
+    assert result["skipped"] == {"expired": 1, "disabled": 1, "paused": 1}
     assert [c["connection_id"] for c in enqueued] == [str(first.id), str(second.id)]
-    # 60-minute interval, spread over 80% of it
-    assert [c["countdown"] for c in enqueued] == [0, 1440]
+    # 60-minute interval, spread over 80% of it: the second starts about halfway through that window
+    assert enqueued[0]["countdown"] < 30 and 1400 <= enqueued[1]["countdown"] <= 1470
+    assert all(c["expires"] > c["countdown"] for c in enqueued)
 
 
 def test_fan_out_with_no_connections_enqueues_nothing(mongo, redis_client, enqueued):
-    assert sync_all_performance.apply().get() == {"enqueued": 0, "paused": 0}
+    assert sync_all_performance.apply().get()["enqueued"] == 0
     assert enqueued == []

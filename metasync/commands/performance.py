@@ -6,6 +6,8 @@ from typing import Any
 
 import click
 
+from metasync.loop import loop_connections, loop_interval_seconds, loop_options
+
 # `metasync.cli` is imported inside the functions: it imports this module while it is being loaded itself.
 DEFAULT_PRESET = "yesterday"
 
@@ -39,25 +41,42 @@ def _describe(connection, result: dict[str, Any]) -> str:
 @click.command("performance")
 @click.option("--tenant", default=None, help="Only this tenant's connections.")
 @click.option("--connection", "connection_id", default=None, help="Only this connection.")
-@click.option("--preset", default=None, help=f"A Meta date preset (default {DEFAULT_PRESET}).")
+@click.option("--preset", default=None,
+              help=f"A Meta date preset (default {DEFAULT_PRESET}; with --loop: the lookback policy).")
 @click.option("--since", default=None, help="First day, YYYY-MM-DD (with --until).")
 @click.option("--until", default=None, help="Last day, YYYY-MM-DD, included.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON result object per connection, one per line.")
+@loop_options("PERFORMANCE_SYNC_INTERVAL_MINUTES")
 @click.pass_context
-def performance_command(ctx, tenant, connection_id, preset, since, until, as_json):
-    """Sync daily performance (insights) for campaigns, ad sets and ads now, in this process."""
-    from metasync.cli import EXIT_FAILED, EXIT_OK, _bootstrap, _selected, run_connections
-    from metasync.performance import sync_all_performance_data
+def performance_command(ctx, tenant, connection_id, preset, since, until, as_json, loop, interval, iterations):
+    """Sync daily performance (insights) for campaigns, ad sets and ads now, in this process.
 
-    dates = _date_args(preset, since, until)
+    With --loop and no dates, every round applies the scheduled lookback policy (recent days each round, the whole
+    attribution window once a day), as the Celery schedule does.
+    """
+    from metasync.cli import EXIT_FAILED, EXIT_OK, _bootstrap, _selected, run_connections
+    from metasync.performance import sync_all_performance_data, sync_scheduled_performance
+    from metasync.settings import get_settings
+
+    scheduled = loop and not (preset or since or until)
+    dates = None if scheduled else _date_args(preset, since, until)
     _bootstrap(ctx.obj["verbose"])
-    chosen = _selected(tenant, connection_id)
+    interval_seconds = loop_interval_seconds(loop, interval, iterations,
+                                             get_settings().performance_sync_interval_minutes)
+    trigger = "loop" if loop else "cli"
 
     def job(connection, progress):
-        return sync_all_performance_data(connection, **dates, trigger="cli", progress=progress)
+        if scheduled:
+            return sync_scheduled_performance(connection, trigger=trigger)
+        return sync_all_performance_data(connection, **dates, trigger=trigger, progress=progress)
 
-    failures = run_connections(chosen, job, as_json, _describe)
-    ctx.exit(EXIT_FAILED if failures else EXIT_OK)
+    def run(chosen) -> int:
+        return run_connections(chosen, job, as_json, _describe, lock_kind="performance")
+
+    if loop:
+        loop_connections(lambda: _selected(tenant, connection_id), run, interval_seconds, iterations)
+        ctx.exit(EXIT_OK)
+    ctx.exit(EXIT_FAILED if run(_selected(tenant, connection_id)) else EXIT_OK)
 
 
 def register(main: click.Group) -> None:
