@@ -1,0 +1,45 @@
+# metasync developer commands.  `make test` is the one test command (CI runs it through .ci/run).
+#
+#   make venv       create .venv (python3.11, else python3) and `pip install -e '.[test]'` (again only when
+#                   pyproject.toml changes)
+#   make services   start local Redis (127.0.0.1:6390) and FerretDB (127.0.0.1:27027), installing them if missing
+#   make test       venv + services, then pytest; extra pytest arguments: make test PYTEST_ARGS='-k smoke -x'
+#   make demo       venv + services, then `metasync demo` (arguments: DEMO_ARGS=...)
+#   make status     what is up
+#   make stop       stop the servers started by `make services`
+#
+# Exported MONGODB_URI / REDIS_URL that answer are used instead of the local servers (e.g. a real MongoDB).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+STAMP := $(VENV)/.metasync-installed
+SERVICES := bash scripts/services.sh
+PYTEST_ARGS ?=
+DEMO_ARGS ?=
+
+.PHONY: venv services test demo stop status
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(VENV)/bin/python || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	$(VENV)/bin/python -m pip install -e '.[test]'
+	@touch $@
+
+services:
+	$(SERVICES) start
+
+test: venv services
+	eval "$$($(SERVICES) env)"; $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+demo: venv services
+	eval "$$($(SERVICES) env)"; $(VENV)/bin/metasync demo $(DEMO_ARGS)
+
+status:
+	$(SERVICES) status
+
+stop:
+	$(SERVICES) stop
