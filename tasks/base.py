@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import random
 
-from celery.signals import after_setup_logger, worker_process_init
+from celery.signals import setup_logging, worker_process_init
 
 from metasync import db
 from metasync.logs import configure_logging
@@ -23,8 +23,9 @@ def _connect_after_fork(**_kwargs) -> None:
     db.connect()
 
 
-@after_setup_logger.connect
+@setup_logging.connect
 def _setup_logging(**_kwargs) -> None:
+    # Connected, this replaces Celery's own logging setup: one handler, our format, secrets redacted.
     configure_logging()
 
 
