@@ -187,3 +187,29 @@ def settings_env(monkeypatch):
     yield apply
     monkeypatch.undo()
     reset_settings_cache()
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch):
+    """In-call retries without the 1 s / 2 s / 4 s waits (the retry counts stay as in production)."""
+    from metasync.graph.client import GraphClient
+
+    monkeypatch.setattr(GraphClient, "retry_base_seconds", 0)
+
+
+@pytest.fixture
+def task_retries(monkeypatch):
+    """`task_retries(task)`: record that Celery task's retry requests instead of re-running it eagerly."""
+    from celery.exceptions import Retry
+
+    def patch(task) -> list[dict]:
+        calls: list[dict] = []
+
+        def fake_retry(*args, **kwargs):
+            calls.append(kwargs)
+            return Retry("retry requested", when=kwargs.get("countdown"))
+
+        monkeypatch.setattr(task, "retry", fake_retry)
+        return calls
+
+    return patch

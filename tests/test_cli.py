@@ -12,16 +12,10 @@ import responses
 from click.testing import CliRunner
 
 from metasync.cli import main
-from metasync.graph.client import GraphClient
 from metasync.models import Campaign, MetaConnection
 from tests.graph_fakes import GRAPH, FakeAccount, campaign, error_body
 
 TOKEN = "EAAcli-secret-token-value"
-
-
-@pytest.fixture(autouse=True)
-def fast_retries(monkeypatch):
-    monkeypatch.setattr(GraphClient, "retry_base_seconds", 0)
 
 
 @pytest.fixture

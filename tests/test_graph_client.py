@@ -28,11 +28,6 @@ from tests.graph_fakes import GRAPH, error_body, query_of
 TOKEN = "EAAsecrettoken123"
 
 
-@pytest.fixture(autouse=True)
-def fast_retries(monkeypatch):
-    monkeypatch.setattr(GraphClient, "retry_base_seconds", 0)
-
-
 @pytest.fixture
 def graph(redis_client):
     with responses.RequestsMock() as rsps:

@@ -17,7 +17,6 @@ import responses
 
 from metasync.connections import upsert_connection
 from metasync.credentials import check_credentials, refresh_expiring_tokens
-from metasync.graph.client import GraphClient
 from metasync.logs import configure_logging
 from metasync.models import utcnow
 from metasync.settings import get_settings
@@ -27,11 +26,6 @@ from tests.graph_fakes import FakeAccount, ad, ad_set, campaign
 
 TOKEN = "EAAlogging-secret-token-value"
 APP_SECRET = "test-app-secret"
-
-
-@pytest.fixture(autouse=True)
-def fast_retries(monkeypatch):
-    monkeypatch.setattr(GraphClient, "retry_base_seconds", 0)
 
 
 @pytest.fixture

@@ -17,18 +17,12 @@ from click.testing import CliRunner
 
 from metasync.cli import main
 from metasync.connections import upsert_connection
-from metasync.graph.client import GraphClient
 from metasync.locks import connection_lock
 from metasync.loop import loop_connections, run_loop, stop_on_signals, until_stopped
 from metasync.models import SyncRun
 from metasync.settings import ConfigError
 from metasync.simulator import SimConfig, SimulatorServer
 from tests.graph_fakes import FakeAccount, campaign
-
-
-@pytest.fixture(autouse=True)
-def fast_retries(monkeypatch):
-    monkeypatch.setattr(GraphClient, "retry_base_seconds", 0)
 
 
 # --- run_loop --------------------------------------------------------------------------------------------------

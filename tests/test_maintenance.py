@@ -12,7 +12,6 @@ import pytest
 import responses
 
 from metasync.connections import upsert_connection
-from metasync.graph.client import GraphClient
 from metasync.locks import lock_key
 from metasync.models import MetaConnection, as_utc, utcnow
 from tasks.maintenance import refresh_tokens, sync_all_connections
@@ -21,11 +20,6 @@ from tests.graph_fakes import GRAPH, error_body, query_of
 
 # The round is locked by the task it enqueues, so any caller of the same fan-out shares the lock.
 FANOUT_LOCK = lock_key("fanout:sync_connection")
-
-
-@pytest.fixture(autouse=True)
-def fast_retries(monkeypatch):
-    monkeypatch.setattr(GraphClient, "retry_base_seconds", 0)
 
 
 @pytest.fixture

@@ -29,11 +29,6 @@ APP_TOKEN = "111|app-token-secret-part"
 NEVER_SHOWN = (TOKEN, OTHER_TOKEN, APP_TOKEN, "test-app-secret", "verify-me")
 
 
-@pytest.fixture(autouse=True)
-def fast_retries(monkeypatch):
-    monkeypatch.setattr(GraphClient, "retry_base_seconds", 0)
-
-
 @pytest.fixture
 def configure(settings_env):
     """settings_env, and a Redis client made from the settings in force (before and after)."""

@@ -14,7 +14,6 @@ import pytest
 import responses
 
 from metasync.connections import upsert_connection
-from metasync.graph.client import GraphClient
 from metasync.graph.errors import TransientError
 from metasync.models import Campaign, MetaConnection, PerformanceSnapshot, SyncRun
 from metasync.performance import InvalidDateRange, sync_all_performance_data, sync_scheduled_performance
@@ -148,7 +147,6 @@ class FakeInsights:
 
 @pytest.fixture(autouse=True)
 def fast(monkeypatch):
-    monkeypatch.setattr(GraphClient, "retry_base_seconds", 0)
     monkeypatch.setattr(fetch, "REPORT_POLICY", fetch.ReportPolicy(poll_seconds=0))
 
 

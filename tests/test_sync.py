@@ -8,7 +8,6 @@ import pytest
 import responses
 
 from metasync.connections import upsert_connection
-from metasync.graph.client import GraphClient
 from metasync.models import Ad, AdSet, Campaign, MetaConnection, SyncRun
 from metasync.entities import CAMPAIGN
 from metasync.sync import SyncFailed, sync_meta_connection, upsert_payload
@@ -40,11 +39,6 @@ def account(graph):
                          ad("211", "21", "2", effective_status="CAMPAIGN_PAUSED",
                             updated_time="2025-11-06T10:00:00-0800")]
     return fake
-
-
-@pytest.fixture(autouse=True)
-def fast_retries(monkeypatch):
-    monkeypatch.setattr(GraphClient, "retry_base_seconds", 0)
 
 
 def test_full_sync_writes_every_entity_with_parent_links(connection, account):

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import pytest
 import responses
-from celery.exceptions import Retry
 
 from metasync.connections import upsert_connection
-from metasync.graph.client import GraphClient
 from metasync.locks import connection_lock
 from metasync.models import Campaign, MetaConnection
 from tasks.sync import sync_connection
 from tests.graph_fakes import GRAPH, FakeAccount, campaign, error_body
-
-
-@pytest.fixture(autouse=True)
-def fast_retries(monkeypatch):
-    monkeypatch.setattr(GraphClient, "retry_base_seconds", 0)
 
 
 @pytest.fixture
@@ -56,16 +49,8 @@ def test_task_skips_expired_connections(connection):
 
 
 @pytest.fixture
-def retries(monkeypatch):
-    """Record the task's retry requests instead of re-running it eagerly."""
-    calls: list[dict] = []
-
-    def fake_retry(*args, **kwargs):
-        calls.append(kwargs)
-        return Retry("retry requested", when=kwargs.get("countdown"))
-
-    monkeypatch.setattr(sync_connection, "retry", fake_retry)
-    return calls
+def retries(task_retries):
+    return task_retries(sync_connection)
 
 
 def test_transient_failure_schedules_a_retry(connection, retries):

@@ -10,14 +10,12 @@ import time
 import pytest
 import responses
 from celery.contrib.testing.worker import start_worker
-from celery.exceptions import Retry
 from celery.signals import worker_process_init
 
 from metasync import db
 from metasync.celery import app as celery_app
 from metasync.connections import upsert_connection
 from metasync.entities import AD_SET, CAMPAIGN
-from metasync.graph.client import GraphClient
 from metasync.locks import connection_lock
 from metasync.models import Ad, AdSet, Campaign, MetaConnection, SyncRun
 from metasync.settings import get_settings
@@ -32,11 +30,6 @@ from tasks.webhooks import route_ad_account_change, sync_entity
 from tests.graph_fakes import GRAPH, FakeAccount, ad, ad_set, campaign, error_body, query_of
 from tests.test_webhooks import change, entry, envelope, make_app, queued_tasks, signed_request  # noqa: F401
 from webhooks.dedupe import dedupe_key
-
-
-@pytest.fixture(autouse=True)
-def fast_retries(monkeypatch):
-    monkeypatch.setattr(GraphClient, "retry_base_seconds", 0)
 
 
 @pytest.fixture
@@ -148,16 +141,8 @@ def test_unknown_level_is_refused(connection):
 
 # --- tasks ---------------------------------------------------------------------------------------------------------
 @pytest.fixture
-def retries(monkeypatch):
-    """Record the task's retry requests instead of re-running it."""
-    calls: list[dict] = []
-
-    def fake_retry(*args, **kwargs):
-        calls.append(kwargs)
-        return Retry("retry requested", when=kwargs.get("countdown"))
-
-    monkeypatch.setattr(sync_entity, "retry", fake_retry)
-    return calls
+def retries(task_retries):
+    return task_retries(sync_entity)
 
 
 def test_sync_entity_resyncs_and_lets_later_notices_through(connection, graph, redis_client):
