@@ -1,0 +1,43 @@
+"""The benchmark scripts at tiny sizes (--quick), so they cannot rot: they run, print their tables and write their
+result files. The figures themselves are not judged here."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.services
+
+
+def test_quick_benchmarks_run_and_write_their_results(tmp_path, redis_client):
+    # its own database (dropped by the scripts) and the tests' Redis db (flushed by the fixture)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "METASYNC_BENCH_DB": f"metasync_bench_smoke_{secrets.token_hex(3)}",
+           "METASYNC_BENCH_REDIS_DB": "15"}
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "run_all.py"), "--quick", "--results-dir", str(tmp_path),
+         "--only", "bench_sync.py", "--only", "bench_insights.py"],
+        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, env=env, cwd=REPO)
+
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    sync_rows = [json.loads(line) for line in (tmp_path / "bench_sync.jsonl").read_text().splitlines()]
+    runs = {row["run"] for row in sync_rows}
+    assert {"metasync full", "metasync incremental (2nd run)", "naive (save() each, page 25)"} <= runs
+    full = next(row for row in sync_rows if row["run"] == "metasync full")
+    assert full["quick"] is True and full["docs"] == full["objects"] and full["calls"] == full["simulator_calls"]
+    assert full["calls"] == full["min_calls"] and full["peak_rss_mb"] > 0
+    assert any(row["section"] == "scaling" for row in sync_rows)
+
+    insight_rows = [json.loads(line) for line in (tmp_path / "bench_insights.jsonl").read_text().splitlines()]
+    ours = next(row for row in insight_rows if row["run"].startswith("metasync"))
+    assert ours["rows"] > 0 and ours["calls"] == ours["simulator_calls"] and ours["calls_vs_per_object"] < 1
+
+    summary = (tmp_path / "summary.md").read_text()
+    assert "| run |" in summary and "Entity sync" in summary and "Insights" in summary
+    assert "FerretDB" in summary or "MongoDB" in summary
