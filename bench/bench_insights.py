@@ -14,7 +14,7 @@ import os
 import time
 
 from benchlib import (NAIVE_TENANT, TENANT, BenchEnv, Results, SimulatorProcess, add_account_options, base_parser,
-                      bench_connection, int_list, main_guard, ratio, run_in_child)
+                      bench_connection, main_guard, ratio, run_in_child)
 
 NAIVE_PAGE_SIZE = 25
 
