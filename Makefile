@@ -5,6 +5,7 @@
 #   make services   start local Redis (127.0.0.1:6390) and FerretDB (127.0.0.1:27027), installing them if missing
 #   make test       venv + services, then pytest; extra pytest arguments: make test PYTEST_ARGS='-k smoke -x'
 #   make demo       venv + services, then `metasync demo` (arguments: DEMO_ARGS=...)
+#   make bench      venv + services, then bench/run_all.py (arguments: BENCH_ARGS=--quick)
 #   make status     what is up
 #   make stop       stop the servers started by `make services`
 #
@@ -19,8 +20,9 @@ STAMP := $(VENV)/.metasync-installed
 SERVICES := bash scripts/services.sh
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
+BENCH_ARGS ?=
 
-.PHONY: venv services test demo stop status
+.PHONY: venv services test demo bench stop status
 
 venv: $(STAMP)
 
@@ -37,6 +39,9 @@ test: venv services
 
 demo: venv services
 	eval "$$($(SERVICES) env)"; $(VENV)/bin/metasync demo $(DEMO_ARGS)
+
+bench: venv services
+	eval "$$($(SERVICES) env)"; $(VENV)/bin/python bench/run_all.py $(BENCH_ARGS)
 
 status:
 	$(SERVICES) status
