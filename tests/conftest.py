@@ -213,3 +213,12 @@ def task_retries(monkeypatch):
         return calls
 
     return patch
+
+
+@pytest.fixture
+def graph():
+    """Graph HTTP scripted with `responses` (unused registrations allowed); test modules may narrow it."""
+    import responses
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        yield rsps

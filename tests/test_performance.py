@@ -157,12 +157,6 @@ def connection(mongo, redis_client):
 
 
 @pytest.fixture
-def graph():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        yield rsps
-
-
-@pytest.fixture
 def insights(graph):
     return FakeInsights(graph)
 

@@ -13,7 +13,7 @@ from metasync.models import PerformanceSnapshot
 from metasync.performance.dates import local_today
 from tests.graph_fakes import GRAPH, error_body
 # The shared fixtures (fast retries and polls, a connection, the scripted Graph API) live with the fake.
-from tests.test_performance import TOKEN, TZ, FakeInsights, connection, fast, graph, insight_row  # noqa: F401
+from tests.test_performance import TOKEN, TZ, FakeInsights, connection, fast, insight_row  # noqa: F401
 
 
 @pytest.fixture

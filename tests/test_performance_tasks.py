@@ -17,7 +17,7 @@ from metasync.performance.dates import local_today
 from tasks.performance import sync_all_performance, sync_performance
 from tests.graph_fakes import GRAPH, error_body
 # The shared fixtures (fast retries and polls, a connection, the scripted Graph API) live with the fake.
-from tests.test_performance import TZ, FakeInsights, connection, fast, graph, insight_row  # noqa: F401
+from tests.test_performance import TZ, FakeInsights, connection, fast, insight_row  # noqa: F401
 
 
 @pytest.fixture

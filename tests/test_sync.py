@@ -21,12 +21,6 @@ def connection(mongo, redis_client):
 
 
 @pytest.fixture
-def graph():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        yield rsps
-
-
-@pytest.fixture
 def account(graph):
     fake = FakeAccount(graph)
     fake.edges["campaigns"] = [campaign("1", updated_time="2025-11-01T10:00:00-0800"),
