@@ -129,7 +129,8 @@ ensure_redis_installed() {
 
 # FerretDB is built from source, patched, under its own name so a stock `ferretdb` elsewhere is not mistaken for it.
 # Bump FERRETDB_BUILD when the patch changes: running servers started from an older build are then restarted.
-FERRETDB_BUILD="ferretdb-$FERRETDB_VERSION-metasync2"
+FERRETDB_BUILD="ferretdb-$FERRETDB_VERSION-metasync3"
+FERRETDB_PATCH="$REPO/scripts/ferretdb-$FERRETDB_VERSION-metasync.patch"
 
 ferretdb_bin() {
     if [[ -n "${METASYNC_FERRETDB_BIN:-}" ]]; then echo "$METASYNC_FERRETDB_BIN"; return; fi
@@ -137,37 +138,17 @@ ferretdb_bin() {
     echo "$(go env GOPATH)/bin/$FERRETDB_BUILD"
 }
 
-# Two fixes to FerretDB 1.24.2's command handlers, so it behaves like MongoDB where metasync relies on it
-# (details in docs/ferretdb.md):
-#  1. `update` defers closing each statement's query iterator to the end of the whole command, so every matched
-#     update holds one SQLite connection (pool of 100): a batch that matches 100 documents deadlocks, and that
-#     database stays wedged. Close each iterator right after its update.
-#  2. `update` and `findAndModify` read the document, apply the change in Go and write it back with no lock, so
-#     concurrent writers to one document lose updates ($inc, $set of different fields). Serialize these two
-#     commands with one process-wide mutex (document-level atomicity, as in MongoDB).
+# Three fixes to FerretDB 1.24.2, in $FERRETDB_PATCH, so it behaves (and performs) like MongoDB where metasync
+# relies on it (details and measurements in docs/ferretdb.md):
+#  1. `update` closes each statement's query iterator when that statement ends (stock: at the end of the whole
+#     command, so a batch that matches 100 documents holds all 100 SQLite connections and deadlocks).
+#  2. `update` and `findAndModify` statements hold a per-collection write lock (stock: no lock, so concurrent
+#     writers to one document lose updates); other collections and databases are never held up.
+#  3. `_id` lookups, updates and deletes use the `_id` index (stock: their SQL expression differs from the index's,
+#     so every one scans the whole table).
 patch_ferretdb() { # source-dir
-    local h="$1/internal/handler" tab=$'\t'
-    grep -qx "${tab}${tab}defer closer.Close()" "$h/msg_update.go" || return 1
-    grep -qx "${tab}${tab}result, err := common.UpdateDocument(ctx, c, \"update\", iter, &u)" "$h/msg_update.go" || return 1
-    grep -qx 'func (h \*Handler) MsgUpdate(connCtx context.Context, msg \*wire.OpMsg) (\*wire.OpMsg, error) {' "$h/msg_update.go" || return 1
-    grep -qx 'func (h \*Handler) MsgFindAndModify(connCtx context.Context, msg \*wire.OpMsg) (\*wire.OpMsg, error) {' "$h/msg_findandmodify.go" || return 1
-    sed -i -e "s|^${tab}${tab}defer closer.Close()\$|${tab}${tab}// metasync fix 1: closed right after this update, below|" \
-        -e "s|^${tab}${tab}result, err := common.UpdateDocument(ctx, c, \"update\", iter, &u)\$|&\\n${tab}${tab}closer.Close()|" \
-        -e "s|^func (h \*Handler) MsgUpdate(connCtx context.Context, msg \*wire.OpMsg) (\*wire.OpMsg, error) {\$|&\\n${tab}metasyncWriteMu.Lock()\\n${tab}defer metasyncWriteMu.Unlock()|" \
-        "$h/msg_update.go"
-    sed -i -e "s|^func (h \*Handler) MsgFindAndModify(connCtx context.Context, msg \*wire.OpMsg) (\*wire.OpMsg, error) {\$|&\\n${tab}metasyncWriteMu.Lock()\\n${tab}defer metasyncWriteMu.Unlock()|" \
-        "$h/msg_findandmodify.go"
-    cat >"$h/metasync_writemu.go" <<'GO'
-package handler
-
-import "sync"
-
-// metasyncWriteMu serializes the read-modify-write commands (update, findAndModify): metasync fix 2.
-var metasyncWriteMu sync.Mutex
-GO
-    [[ "$(grep -c 'metasyncWriteMu.Lock()' "$h/msg_update.go")" == 1 ]] || return 1
-    [[ "$(grep -c 'metasyncWriteMu.Lock()' "$h/msg_findandmodify.go")" == 1 ]] || return 1
-    grep -qx "${tab}${tab}closer.Close()" "$h/msg_update.go" || return 1
+    # GIT_CEILING_DIRECTORIES: apply to this tree even when $TMPDIR lies inside some git checkout
+    (cd "$1" && GIT_CEILING_DIRECTORIES="$(dirname "$1")" git apply --whitespace=nowarn "$FERRETDB_PATCH") >&2
 }
 
 ensure_ferretdb_installed() {
@@ -178,8 +159,9 @@ ensure_ferretdb_installed() {
     fi
     [[ -n "${METASYNC_FERRETDB_BIN:-}" ]] && die "METASYNC_FERRETDB_BIN=$bin does not run"
     # Not plain `go install $FERRETDB_MODULE/cmd/ferretdb@$FERRETDB_VERSION`: that build hangs on any update command
-    # matching 100+ documents and loses concurrent updates (docs/ferretdb.md). So: fetch the module (Go module
-    # proxy), copy it, write version.txt (a copied module has none), apply the two fixes (patch_ferretdb), build it.
+    # matching 100+ documents, loses concurrent updates and scans the table for every `_id` lookup
+    # (docs/ferretdb.md). So: fetch the module (Go module proxy), copy it, write version.txt (a copied module has
+    # none), apply the three fixes (patch_ferretdb), build it.
     log "building FerretDB $FERRETDB_VERSION (patched) into $bin (first run on this machine only)"
     local src tmp
     src="$(cd / && go mod download -json "$FERRETDB_MODULE@$FERRETDB_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
@@ -188,7 +170,7 @@ ensure_ferretdb_installed() {
     cp -r "$src" "$tmp/src"
     chmod -R u+w "$tmp/src"
     echo "$FERRETDB_VERSION" >"$tmp/src/build/version/version.txt"
-    patch_ferretdb "$tmp/src" || { rm -rf "$tmp"; die "FerretDB source is not as expected; cannot apply the fixes"; }
+    patch_ferretdb "$tmp/src" || { rm -rf "$tmp"; die "FerretDB source is not as expected; cannot apply $FERRETDB_PATCH"; }
     mkdir -p "$(dirname "$bin")"
     (cd "$tmp/src" && go build -buildvcs=false -o "$bin.tmp.$$" ./cmd/ferretdb) >&2 \
         || { rm -rf "$tmp" "$bin.tmp.$$"; die "go build of FerretDB failed"; }

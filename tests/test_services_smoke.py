@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+import time
 
 import mongoengine
 import pytest
@@ -78,6 +79,73 @@ def test_concurrent_increments_on_one_document_are_not_lost(mongo):
     for t in threads:
         t.join()
     assert mongo.counters.find_one({"_id": "c"})["n"] == 100
+
+
+def _is_ferretdb(db) -> bool:
+    return "ferretdbVersion" in db.command("buildInfo")
+
+
+def test_id_lookup_is_served_by_the_id_index(mongo):
+    # stock FerretDB 1.24.2 scans the table for every `_id` lookup, update and delete (docs/ferretdb.md, fix 3)
+    if not _is_ferretdb(mongo):
+        pytest.skip("the query plan checked here is FerretDB's (SQLite)")
+    mongo.plans.insert_many([{"_id": f"t:{i}", "v": i} for i in range(10)])
+    plan = " ".join(mongo.command("explain", {"find": "plans", "filter": {"_id": "t:3"}})["queryPlanner"]["Plan"])
+    assert "USING INDEX" in plan and "SCAN" not in plan, plan
+
+
+def _update_rate(collection, size: int, sample: int) -> float:
+    """Updates per second of `sample` upserts by `_id` into a collection that holds `size` documents."""
+    for start in range(0, size, 1000):
+        collection.insert_many([{"_id": f"t:{i}", "v": 0} for i in range(start, min(size, start + 1000))])
+    ops = [UpdateOne({"_id": f"t:{i}"}, {"$set": {"v": 1}}, upsert=True) for i in range(0, size, size // sample)]
+    began = time.perf_counter()
+    assert collection.bulk_write(ops, ordered=False).modified_count == sample
+    return sample / (time.perf_counter() - began)
+
+
+def test_update_by_id_costs_the_same_in_a_ten_times_larger_collection(mongo):
+    # With a table scan per update (stock FerretDB 1.24.2) the rate falls about tenfold from 1,000 to 10,000
+    # documents; through the index it stays about the same.
+    small = _update_rate(mongo.rate_small, 1000, 500)
+    large = _update_rate(mongo.rate_large, 10000, 500)
+    assert large >= small / 2, f"{large:.0f} updates/s at 10,000 documents vs {small:.0f} at 1,000"
+
+
+@pytest.mark.parametrize("elsewhere", ["another database", "another collection"])
+def test_small_write_is_not_held_up_by_a_large_batch_elsewhere(mongo, elsewhere):
+    # The lost-update fix used to serialize every update of the whole server behind one lock, so one client's
+    # long bulk_write stalled every other client's writes (docs/ferretdb.md, fix 2).
+    other_db = mongo.client[f"{mongo.name}_other"]
+    target = other_db.small if elsewhere == "another database" else mongo.small
+    target.insert_one({"_id": "s", "n": 0})
+    mongo.big.insert_many([{"_id": f"b:{i}", "k": i, "v": 0} for i in range(1000)])
+    # filters on a field other than _id read the whole collection per statement: a batch of several seconds
+    ops = [UpdateOne({"k": i}, {"$set": {"v": 1}}) for i in range(0, 1000, 4)]
+    finished: dict[str, float] = {}
+
+    def big_batch():
+        client = pymongo.MongoClient(os.environ["MONGODB_URI"])
+        try:
+            client[mongo.name].big.bulk_write(ops, ordered=False)
+        finally:
+            finished["batch"] = time.monotonic()
+            client.close()
+
+    thread = threading.Thread(target=big_batch)
+    try:
+        thread.start()
+        time.sleep(0.5)  # the batch is under way
+        assert thread.is_alive(), "the batch ended too soon to show anything; make it larger"
+        target.update_one({"_id": "s"}, {"$inc": {"n": 1}})
+        finished["small"] = time.monotonic()
+        thread.join(timeout=120)
+        assert finished["small"] < finished["batch"], "the small write waited for the whole batch"
+        assert target.find_one({"_id": "s"})["n"] == 1
+        assert mongo.big.count_documents({"v": 1}) == 250
+    finally:
+        thread.join(timeout=120)
+        mongo.client.drop_database(other_db.name)
 
 
 def test_mongoengine_is_connected_to_the_test_database(mongo):
