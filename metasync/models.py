@@ -53,6 +53,10 @@ class MetaConnection(Document):
     last_error_at = DateTimeField()
     # Highest `updated_time` seen per entity kind: the next incremental sync asks only for what changed since.
     watermarks = DictField()
+    # When the last successful pull of the whole performance lookback window started (it is due once a local day).
+    performance_lookback_started_at = DateTimeField()
+    # The id of the latest SyncRun of each kind, so `status` reads runs by `_id` instead of querying `sync_runs`.
+    latest_runs = DictField()
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
 
@@ -202,6 +206,16 @@ class SyncRun(Document):
     api_calls = IntField(default=0)
     error_count = IntField(default=0)
     errors = ListField(StringField())  # the first few, for reading; error_count has them all
+
+    @classmethod
+    def begin(cls, connection: MetaConnection, kind: str, trigger: str, started_at: datetime,
+              full: bool = False) -> SyncRun:
+        """Record a run as RUNNING and make it its connection's latest run of this kind."""
+        run = cls(connection=connection.id, tenant_id=connection.tenant_id, ad_account_id=connection.ad_account_id,
+                  kind=kind, trigger=trigger, full=full, started_at=started_at)
+        run.save()
+        MetaConnection.objects(id=connection.id).update_one(**{f"set__latest_runs__{kind}": run.id})
+        return run
 
     meta = {
         "collection": "sync_runs",

@@ -24,15 +24,24 @@ def describe_run(connection: MetaConnection, run: SyncRun | None) -> dict[str, A
 
 
 def latest_runs(connections: list[MetaConnection], limit: int = 1) -> list[dict[str, Any]]:
-    """For each connection, its `limit` latest runs of each kind (newest first); one NEVER row if it has none."""
+    """For each connection, its `limit` latest runs of each kind (newest first); one NEVER row if it has none.
+
+    The latest run of each kind is read by `_id` from the connection's `latest_runs`; only a longer history
+    (`limit` > 1) queries `sync_runs` by connection and kind.
+    """
     rows: list[dict[str, Any]] = []
     for connection in connections:
-        kinds = sorted(SyncRun.objects(connection=connection.id).distinct("kind"))
-        if not kinds:
+        latest = dict(connection.latest_runs or {})
+        if not latest:  # recorded before `latest_runs` existed
+            latest = {kind: None for kind in SyncRun.objects(connection=connection.id).distinct("kind")}
+        if not latest:
             rows.append(describe_run(connection, None))
             continue
-        for kind in kinds:
-            runs = SyncRun.objects(connection=connection.id, kind=kind).order_by("-started_at").limit(limit)
+        for kind in sorted(latest):
+            if limit == 1 and latest[kind] is not None:
+                runs = [run for run in (SyncRun.objects(id=latest[kind]).first(),) if run is not None]
+            else:
+                runs = SyncRun.objects(connection=connection.id, kind=kind).order_by("-started_at").limit(limit)
             rows.extend(describe_run(connection, run) for run in runs)
     return rows
 

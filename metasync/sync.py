@@ -108,12 +108,9 @@ class EntityWriter:
         docs, self._pending = self._pending, []
         collection = self.spec.collection
         if self.track_status_changes:
-            before = {d["meta_id"]: d.get("effective_status") for d in collection.find(
-                {"_id": {"$in": [d["_id"] for d in docs]}}, {"meta_id": 1, "effective_status": 1})}
-            for d in docs:
-                if d["meta_id"] in before and before[d["meta_id"]] != d["effective_status"]:
-                    self.result.status_changed_ids.append(d["meta_id"])
-                    self.result.parents[d["meta_id"]] = d.get("campaign_id")
+            for d in status_changes(collection, docs):
+                self.result.status_changed_ids.append(d["meta_id"])
+                self.result.parents[d["meta_id"]] = d.get("campaign_id")
         ops = [UpdateOne({"_id": d["_id"]}, {"$set": {k: v for k, v in d.items() if k != "_id"},
                                              "$setOnInsert": {"first_seen_at": self.ctx.now}}, upsert=True)
                for d in docs]
@@ -121,6 +118,17 @@ class EntityWriter:
         self.result.synced += len(docs)
         if self.progress:
             self.progress(self.spec.kind, self.result.synced)
+
+
+def status_changes(collection, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The mapped documents whose stored version has another effective status (new ones are not changes).
+
+    One `$in` query on `_id` per batch: served by the primary index on MongoDB and on the local FerretDB build
+    (docs/ferretdb.md, fix 4).
+    """
+    stored = {d["_id"]: d.get("effective_status") for d in collection.find(
+        {"_id": {"$in": [doc["_id"] for doc in docs]}}, {"effective_status": 1})}
+    return [doc for doc in docs if doc["_id"] in stored and stored[doc["_id"]] != doc["effective_status"]]
 
 
 def _payload_id(payload: Any) -> str:
@@ -194,9 +202,7 @@ def sync_meta_connection(connection: MetaConnection, sync_performance: bool = Fa
     started = time.monotonic()
     now = now_ms()
     incremental = not full and all(_watermark(connection, spec) for spec in ENTITY_SPECS)
-    run = SyncRun(connection=connection.id, tenant_id=connection.tenant_id, ad_account_id=connection.ad_account_id,
-                  kind="ENTITIES", trigger=trigger, full=not incremental, started_at=now)
-    run.save()
+    run = SyncRun.begin(connection, "ENTITIES", trigger, now, full=not incremental)
     log.info("sync started", extra={"event": "sync_started", "tenant_id": connection.tenant_id,
                                     "ad_account_id": connection.ad_account_id, "mode": _mode(incremental),
                                     "connection_id": str(connection.id)})

@@ -100,9 +100,7 @@ def sync_object_from_webhook(connection: MetaConnection, spec: EntitySpec, objec
     """
     client = (client or default_client()).scoped()
     started = time.monotonic()
-    run = SyncRun(connection=connection.id, tenant_id=connection.tenant_id, ad_account_id=connection.ad_account_id,
-                  kind="ENTITY", trigger="webhook", full=False, started_at=now_ms())
-    run.save()
+    run = SyncRun.begin(connection, "ENTITY", "webhook", now_ms())
     context = {"tenant_id": connection.tenant_id, "ad_account_id": connection.ad_account_id,
                "level": spec.level, "object_id": object_id}
     work: _EntityRefresh | None = None

@@ -129,7 +129,7 @@ ensure_redis_installed() {
 
 # FerretDB is built from source, patched, under its own name so a stock `ferretdb` elsewhere is not mistaken for it.
 # Bump FERRETDB_BUILD when the patch changes: running servers started from an older build are then restarted.
-FERRETDB_BUILD="ferretdb-$FERRETDB_VERSION-metasync3"
+FERRETDB_BUILD="ferretdb-$FERRETDB_VERSION-metasync4"
 FERRETDB_PATCH="$REPO/scripts/ferretdb-$FERRETDB_VERSION-metasync.patch"
 
 ferretdb_bin() {
@@ -138,7 +138,7 @@ ferretdb_bin() {
     echo "$(go env GOPATH)/bin/$FERRETDB_BUILD"
 }
 
-# Three fixes to FerretDB 1.24.2, in $FERRETDB_PATCH, so it behaves (and performs) like MongoDB where metasync
+# Four fixes to FerretDB 1.24.2, in $FERRETDB_PATCH, so it behaves (and performs) like MongoDB where metasync
 # relies on it (details and measurements in docs/ferretdb.md):
 #  1. `update` closes each statement's query iterator when that statement ends (stock: at the end of the whole
 #     command, so a batch that matches 100 documents holds all 100 SQLite connections and deadlocks).
@@ -146,6 +146,7 @@ ferretdb_bin() {
 #     writers to one document lose updates); other collections and databases are never held up.
 #  3. `_id` lookups, updates and deletes use the `_id` index (stock: their SQL expression differs from the index's,
 #     so every one scans the whole table).
+#  4. A filter `{_id: {$in: [...]}}` (strings or ObjectIds) is looked up through that index (stock: a table scan).
 patch_ferretdb() { # source-dir
     # GIT_CEILING_DIRECTORIES: apply to this tree even when $TMPDIR lies inside some git checkout
     (cd "$1" && GIT_CEILING_DIRECTORIES="$(dirname "$1")" git apply --whitespace=nowarn "$FERRETDB_PATCH") >&2
@@ -161,7 +162,7 @@ ensure_ferretdb_installed() {
     # Not plain `go install $FERRETDB_MODULE/cmd/ferretdb@$FERRETDB_VERSION`: that build hangs on any update command
     # matching 100+ documents, loses concurrent updates and scans the table for every `_id` lookup
     # (docs/ferretdb.md). So: fetch the module (Go module proxy), copy it, write version.txt (a copied module has
-    # none), apply the three fixes (patch_ferretdb), build it.
+    # none), apply the four fixes (patch_ferretdb), build it.
     log "building FerretDB $FERRETDB_VERSION (patched) into $bin (first run on this machine only)"
     local src tmp
     src="$(cd / && go mod download -json "$FERRETDB_MODULE@$FERRETDB_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"

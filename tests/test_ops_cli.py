@@ -18,7 +18,7 @@ from metasync import db
 from metasync.cli import main
 from metasync.connections import upsert_connection
 from metasync.graph.client import GraphClient, default_client
-from metasync.models import SyncRun
+from metasync.models import MetaConnection, SyncRun
 from metasync.redis_client import reset_redis
 from metasync.simulator import SimConfig, SimulatorServer
 from tests.graph_fakes import GRAPH, FakeAccount, campaign, error_body, query_of
@@ -393,7 +393,19 @@ def test_status_limit_and_filters(cli):
     assert len(status_rows(cli, "--connection", str(first.id))) == 1
     latest_two = status_rows(cli, "--connection", str(first.id), "--limit", "2")
     assert len(latest_two) == 2 and latest_two[0]["started_at"] >= latest_two[1]["started_at"]
+    assert status_rows(cli, "--connection", str(first.id))[0]["started_at"] == latest_two[0]["started_at"]
     assert {row["tenant_id"] for row in status_rows(cli, "--tenant", "t2")} == {"t2"}
+
+
+def test_status_finds_runs_recorded_before_connections_named_their_latest_run(cli):
+    connection, _ = upsert_connection("t1", "act_123", TOKEN)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as graph:
+        FakeAccount(graph, "act_123").edges["campaigns"] = [campaign("1")]
+        cli("sync", "--connection", str(connection.id))
+    MetaConnection.objects(id=connection.id).update_one(unset__latest_runs=True)
+
+    (row,) = status_rows(cli, "--connection", str(connection.id))
+    assert row["kind"] == "ENTITIES" and row["status"] == "SUCCESS" and row["counts"]["campaigns_synced"] == 1
 
 
 def test_status_table(cli):

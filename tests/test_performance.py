@@ -478,6 +478,7 @@ def test_scheduled_sync_pulls_the_full_window_once_a_day_and_recent_days_hourly(
 
     insights.gets.clear()
     insights.reports.clear()
+    connection.reload()  # what was done today is read from the database, so it survives a restart
     second = sync_scheduled_performance(connection)  # an hour later, the same account-local day
     assert second["lookback"] is False
     assert requested_days(insights) == {(str(today - timedelta(days=2)), str(today))}
@@ -485,8 +486,9 @@ def test_scheduled_sync_pulls_the_full_window_once_a_day_and_recent_days_hourly(
     assert second["campaigns"] == 4 and second["api_calls"] == 3
 
     # The next account-local day: the full window is due again.
-    for run in SyncRun.objects(kind="PERFORMANCE"):
-        run.update(set__started_at=run.started_at - timedelta(days=1))
+    connection.update(set__performance_lookback_started_at=connection.performance_lookback_started_at
+                      - timedelta(days=1))
+    connection.reload()
     insights.gets.clear()
     assert sync_scheduled_performance(connection)["lookback"] is True
     assert requested_days(insights) == {(str(today - timedelta(days=28)), str(today))}

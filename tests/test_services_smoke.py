@@ -10,6 +10,7 @@ import time
 import mongoengine
 import pytest
 import pymongo
+from bson import ObjectId
 from pymongo import UpdateOne
 from pymongo.errors import DuplicateKeyError
 
@@ -92,6 +93,23 @@ def test_id_lookup_is_served_by_the_id_index(mongo):
     mongo.plans.insert_many([{"_id": f"t:{i}", "v": i} for i in range(10)])
     plan = " ".join(mongo.command("explain", {"find": "plans", "filter": {"_id": "t:3"}})["queryPlanner"]["Plan"])
     assert "USING INDEX" in plan and "SCAN" not in plan, plan
+
+
+def test_id_in_lookup_is_served_by_the_id_index(mongo):
+    # stock FerretDB 1.24.2 reads the whole collection for `$in` on `_id` (docs/ferretdb.md, fix 4)
+    if not _is_ferretdb(mongo):
+        pytest.skip("the query plan checked here is FerretDB's (SQLite)")
+    oid = ObjectId()
+    mongo.plans.insert_many([{"_id": f"t:{i}", "v": i} for i in range(10)] + [{"_id": oid, "v": -1}, {"_id": 7}])
+    explained = mongo.command("explain", {"find": "plans", "filter": {"_id": {"$in": ["t:3", "t:5", oid]}}})
+    plan = " ".join(explained["queryPlanner"]["Plan"])
+    assert "USING INDEX" in plan and "SCAN" not in plan, plan
+    found = mongo.plans.find({"_id": {"$in": ["t:3", "t:5", oid, "missing"]}})
+    assert sorted(str(d["_id"]) for d in found) == sorted(["t:3", "t:5", str(oid)])
+    # values of other types are not pushed down, and still match as MongoDB matches them
+    assert {d["_id"] for d in mongo.plans.find({"_id": {"$in": [7, "t:1"]}})} == {7, "t:1"}
+    assert mongo.plans.update_many({"_id": {"$in": ["t:1", "t:2"]}}, {"$set": {"v": 0}}).modified_count == 2
+    assert mongo.plans.delete_many({"_id": {"$in": ["t:1", oid]}}).deleted_count == 2
 
 
 def _update_rate(collection, size: int, sample: int) -> float:

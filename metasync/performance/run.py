@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 from metasync.graph.client import GraphClient, default_client
 from metasync.graph.errors import GraphPermissionError, TokenError
-from metasync.models import MetaConnection, SyncRun, utcnow
+from metasync.models import MetaConnection, SyncRun, as_utc, utcnow
 from metasync.performance.dates import DateRange, local_midnight, local_today, parse_date_request
 from metasync.performance.fetch import InsightsFetcher
 from metasync.performance.store import LEVELS, SnapshotContext, SnapshotWriter
@@ -53,9 +53,9 @@ def sync_scheduled_performance(connection: MetaConnection, client: GraphClient |
 
     - every run pulls the last RECENT_DAYS account-local days (today, yesterday, the day before);
     - the first run of each account-local day instead pulls the full window, today back to
-      PERFORMANCE_LOOKBACK_DAYS (default 28) days ago. "Done today" is read from this connection's SyncRuns
-      (kind PERFORMANCE, `full` true, SUCCESS or PARTIAL, started since the account's local midnight), so it
-      survives restarts and a failed full pull is simply tried again on the next run.
+      PERFORMANCE_LOOKBACK_DAYS (default 28) days ago. "Done today" is read from the stored connection
+      (`performance_lookback_started_at`, set when a full pull succeeds: SUCCESS or PARTIAL, compared with the
+      account's local midnight), so it survives restarts and a failed full pull is simply tried again on the next run.
 
     On an hourly schedule that is one full pull (29 days with the default) and 23 three-day pulls per account per
     day; each pull is a handful of paginated calls per level, and long windows run as asynchronous reports.
@@ -73,8 +73,8 @@ def _scheduled_window(connection: MetaConnection, today: date) -> tuple[DateRang
 
 def lookback_due(connection: MetaConnection, today: date) -> bool:
     """No full lookback pull of this connection has completed since the account's local midnight."""
-    return not SyncRun.objects(connection=connection.id, kind=KIND, full=True, status__in=["SUCCESS", "PARTIAL"],
-                               started_at__gte=local_midnight(today, connection.timezone_name)).first()
+    done = as_utc(connection.performance_lookback_started_at)
+    return done is None or done < local_midnight(today, connection.timezone_name)
 
 
 def _run(connection: MetaConnection, choose: WindowChooser, client: GraphClient | None, trigger: str,
@@ -84,9 +84,7 @@ def _run(connection: MetaConnection, choose: WindowChooser, client: GraphClient 
     calls_before = client.calls
     started = time.monotonic()
     now = now_ms()
-    run = SyncRun(connection=connection.id, tenant_id=connection.tenant_id, ad_account_id=connection.ad_account_id,
-                  kind=KIND, trigger=trigger, started_at=now)
-    run.save()
+    run = SyncRun.begin(connection, KIND, trigger, now)
     writers: dict[str, SnapshotWriter] = {}
     window, full = None, False
 
@@ -136,8 +134,11 @@ def _fetch_levels(client: GraphClient, token: str, connection: MetaConnection, w
 def _finish_succeeded(run: SyncRun, connection: MetaConnection, writers: dict[str, SnapshotWriter],
                       window: DateRange, result: dict[str, Any]) -> None:
     messages = [m for writer in writers.values() for m in writer.result.messages]
+    lookback = {"set__performance_lookback_started_at": run.started_at} if result["lookback"] else {}
     MetaConnection.objects(id=connection.id).update_one(set__last_performance_synced_at=utcnow(),
-                                                        set__updated_at=utcnow())
+                                                        set__updated_at=utcnow(), **lookback)
+    if result["lookback"]:
+        connection.performance_lookback_started_at = run.started_at
     run.update(set__status="PARTIAL" if result["errors"] else "SUCCESS", set__finished_at=utcnow(),
                set__duration_ms=result["duration_ms"], set__counts=_counts(writers, window),
                set__api_calls=result["api_calls"], set__error_count=result["errors"],
