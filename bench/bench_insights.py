@@ -35,9 +35,9 @@ def per_object_insights(tenant: str, since: str, until: str, sample_ads: int) ->
     """One insights query per object (paged at Graph's default size), each row saved on its own; for the first
     `sample_ads` ads and their ad sets and campaigns. Returns calls, rows and seconds per level."""
     from metasync.graph.client import default_client
-    from metasync.models import PerformanceSnapshot
-    from metasync.performance.store import LEVELS, SnapshotContext, map_insights_row, snapshot_id
-    from metasync.sync import now_ms, refresh_account_details
+    from metasync.store.documents import PerformanceSnapshot
+    from metasync.performance.rows import LEVELS, SnapshotContext, map_insights_row, snapshot_id
+    from metasync.entities.sync import now_ms, refresh_account_details
 
     client = default_client().scoped()
     connection = bench_connection(tenant)

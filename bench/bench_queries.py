@@ -44,7 +44,7 @@ def populate(db, connections: int, campaigns: int, ad_sets: int, ads: int, runs_
     """`connections` connections (tenant t<i>); the first one owns the campaigns, ad sets, ads and snapshots."""
     from bson import ObjectId
 
-    from metasync.models import utcnow
+    from metasync.store.documents import utcnow
 
     now = utcnow()
     conn_ids = [ObjectId() for _ in range(connections)]
@@ -82,12 +82,12 @@ def populate(db, connections: int, campaigns: int, ad_sets: int, ads: int, runs_
 def run(args) -> None:
     import pymongo
 
-    from metasync import db as metasync_db
-    from metasync.models import MetaConnection, SyncRun, as_utc
+    from metasync.infra import db as metasync_db
+    from metasync.store.documents import MetaConnection, SyncRun, as_utc
     from metasync.performance.run import lookback_due
-    from metasync.status import latest_runs
-    from metasync.sync import status_changes
-    from metasync.webhook_sync import routable_connection_ids
+    from metasync.ops.status import latest_runs
+    from metasync.entities.sync import status_changes
+    from metasync.entities.refresh import routable_connection_ids
 
     sizes = dict(connections=20, campaigns=10, ad_sets=50, ads=200, runs_per_connection=6, snapshots=300) \
         if args.quick else dict(connections=args.connections, campaigns=args.campaigns, ad_sets=args.ad_sets,

@@ -22,7 +22,7 @@ NAIVE_PAGE_SIZE = 25  # Graph's default page size: what code that never sets `li
 # --- what runs in the measured child processes ----------------------------------------------------------------
 def entity_sync(tenant: str, full: bool) -> dict:
     """metasync's sync, exactly as a task runs it."""
-    from metasync.sync import sync_meta_connection
+    from metasync.entities.sync import sync_meta_connection
 
     connection = bench_connection(tenant)
     started = time.perf_counter()
@@ -35,9 +35,9 @@ def entity_sync(tenant: str, full: bool) -> dict:
 def naive_entity_sync(tenant: str, page_size: int = NAIVE_PAGE_SIZE) -> dict:
     """The straightforward version: same Graph client and mapping, one edge after another at the default page
     size, and each object read and saved on its own through mongoengine."""
-    from metasync.entities import ENTITY_SPECS
+    from metasync.entities.spec import ENTITY_SPECS
     from metasync.graph.client import default_client
-    from metasync.sync import edge_params, map_context, refresh_account_details
+    from metasync.entities.sync import edge_params, map_context, refresh_account_details
 
     client = default_client().scoped()
     connection = bench_connection(tenant)

@@ -210,7 +210,7 @@ def _rss_mb(field: str) -> float:
 
 def _child_main(conn, target: Callable[..., dict], kwargs: dict) -> None:
     try:
-        from metasync import db
+        from metasync.infra import db
 
         db.connect()
         baseline = _rss_mb("VmRSS")
@@ -250,8 +250,8 @@ def run_in_child(target: Callable[..., dict], **kwargs: Any) -> dict:
 
 def bench_connection(tenant: str = TENANT):
     """The bench connection of `tenant` (created on first use) for the simulator's first ad account."""
-    from metasync.connections import upsert_connection
-    from metasync.models import MetaConnection
+    from metasync.connections.registry import upsert_connection
+    from metasync.store.documents import MetaConnection
 
     connection = MetaConnection.objects(tenant_id=tenant).first()
     if connection is None:

@@ -10,7 +10,7 @@ from typing import Any, Iterable
 
 import click
 
-from metasync.loop import loop_connections, loop_interval_seconds, loop_options
+from metasync.ops.loop import loop_connections, loop_interval_seconds, loop_options
 from metasync.settings import ConfigError, get_settings
 
 log = logging.getLogger("metasync.cli")
@@ -31,8 +31,8 @@ class CliError(click.ClickException):
 
 def _bootstrap(verbose: bool = False) -> None:
     """Settings, logging and the database, with configuration problems as one clear line."""
-    from metasync import db
-    from metasync.logs import configure_logging
+    from metasync.infra import db
+    from metasync.infra.logs import configure_logging
 
     try:
         settings = get_settings()
@@ -81,7 +81,7 @@ def _parse_expiry(value: str | None) -> datetime | None:
 @click.pass_context
 def connections_add(ctx, tenant: str, ad_account: str, token: str, user_id: str | None, expires_at: str | None):
     """Register a connection, or replace the token of an existing one (re-authentication)."""
-    from metasync.connections import upsert_connection
+    from metasync.connections.registry import upsert_connection
 
     tenant = tenant.strip()
     token = token.strip()
@@ -105,7 +105,7 @@ def connections_add(ctx, tenant: str, ad_account: str, token: str, user_id: str 
 @click.pass_context
 def connections_list(ctx, tenant: str | None, as_json: bool):
     """List connections (tokens are never shown)."""
-    from metasync.connections import describe_connection, select_connections
+    from metasync.connections.registry import describe_connection, select_connections
 
     _bootstrap(ctx.obj["verbose"])
     rows = [describe_connection(c) for c in select_connections(tenant=tenant, include_inactive=True)]
@@ -125,7 +125,7 @@ def connections_list(ctx, tenant: str | None, as_json: bool):
 @click.pass_context
 def connections_remove(ctx, connection_id: str, purge: bool):
     """Remove a connection (its synced data stays unless --purge)."""
-    from metasync.connections import get_connection, remove_connection
+    from metasync.connections.registry import get_connection, remove_connection
 
     _bootstrap(ctx.obj["verbose"])
     connection = get_connection(connection_id)
@@ -137,7 +137,7 @@ def connections_remove(ctx, connection_id: str, purge: bool):
 
 # --- sync --------------------------------------------------------------------------------------------------
 def _selected(tenant: str | None, connection_id: str | None) -> list:
-    from metasync.connections import get_connection, select_connections
+    from metasync.connections.registry import get_connection, select_connections
 
     if tenant and connection_id:
         raise CliError("use --tenant or --connection, not both")
@@ -163,8 +163,8 @@ def _emit(result: dict[str, Any], as_json: bool, summary: str) -> None:
 def run_connections(connections_: Iterable, job, as_json: bool, describe, lock_kind: str = "sync") -> int:
     """Run `job(connection, progress)` for each connection under its lock (the same per-connection lock the Celery
     tasks take for this kind of job); print one line / JSON object each. Returns the number of failures."""
-    from metasync.locks import LockBusy, connection_lock
-    from metasync.sync import SyncFailed
+    from metasync.infra.locks import LockBusy, connection_lock
+    from metasync.entities.sync import SyncFailed
 
     failures = 0
     for connection in connections_:
@@ -252,7 +252,7 @@ def _describe_sync(connection, result: dict[str, Any]) -> str:
 @click.pass_context
 def sync_command(ctx, tenant, connection_id, full, performance, as_json, loop, interval, iterations):
     """Sync campaigns, ad sets and ads now, in this process (with --loop: every --interval minutes)."""
-    from metasync.sync import sync_meta_connection
+    from metasync.entities.sync import sync_meta_connection
 
     _bootstrap(ctx.obj["verbose"])
     interval_seconds = loop_interval_seconds(loop, interval, iterations, get_settings().meta_sync_interval_minutes)
@@ -274,7 +274,7 @@ def sync_command(ctx, tenant, connection_id, full, performance, as_json, loop, i
 @main.command("keygen")
 def keygen() -> None:
     """Print a new TOKEN_ENCRYPTION_KEY."""
-    from metasync.crypto import generate_key
+    from metasync.infra.crypto import generate_key
 
     click.echo(generate_key())
 

@@ -83,7 +83,7 @@ def demo_environment(overrides: dict[str, str]) -> Iterator[None]:
 def environment_for(sim: SimulatorServer, options: DemoOptions) -> dict[str, str]:
     """Settings that point metasync at the simulator. A TOKEN_ENCRYPTION_KEY already set is kept; otherwise a
     fresh one serves this run only (the demo connection is replaced on every run, so no key needs to persist)."""
-    from metasync.crypto import generate_key
+    from metasync.infra.crypto import generate_key
 
     env = {
         "META_GRAPH_URL": sim.base_url,
@@ -181,7 +181,7 @@ class Demo:
         import redis
         from pymongo.errors import PyMongoError
 
-        from metasync import db
+        from metasync.infra import db
         from metasync.settings import get_settings
 
         settings = get_settings()
@@ -219,8 +219,8 @@ class Demo:
         return self.http.get(self.sim.url("/__sim/calls"), timeout=10).json()
 
     def _register(self):
-        from metasync.connections import remove_connection, upsert_connection
-        from metasync.models import MetaConnection, PerformanceSnapshot
+        from metasync.connections.registry import remove_connection, upsert_connection
+        from metasync.store.documents import MetaConnection, PerformanceSnapshot
 
         for old in MetaConnection.objects(tenant_id=DEMO_TENANT):
             PerformanceSnapshot.objects(connection=old.id).delete()
@@ -232,7 +232,7 @@ class Demo:
 
     # ---------------------------------------------------------------------------------------------- syncs
     def _sync(self, connection, full: bool, compare_to: dict[str, Any] | None = None) -> dict[str, Any]:
-        from metasync.sync import SyncFailed, sync_meta_connection
+        from metasync.entities.sync import SyncFailed, sync_meta_connection
 
         label = "full" if full else "incremental"
         before = self.sim_calls()["total"]
@@ -276,7 +276,7 @@ class Demo:
         return figures
 
     def _show_campaigns(self, first: dict[str, Any]) -> None:
-        from metasync.models import MetaConnection
+        from metasync.store.documents import MetaConnection
 
         currency = MetaConnection.objects(tenant_id=DEMO_TENANT).first().currency or ""
         rows = campaign_performance(self.db, DEMO_TENANT, first["since"], first["until"])
@@ -419,7 +419,7 @@ def perf_days(perf: dict[str, Any]) -> int:
 def _utc_ago(seconds: float):
     from datetime import timedelta
 
-    from metasync.models import utcnow
+    from metasync.store.documents import utcnow
 
     return utcnow() - timedelta(seconds=seconds)
 

@@ -7,9 +7,9 @@ import random
 
 from celery.signals import setup_logging, worker_process_init
 
-from metasync import db
-from metasync.logs import configure_logging
-from metasync.models import MetaConnection
+from metasync.infra import db
+from metasync.infra.logs import configure_logging
+from metasync.store.documents import MetaConnection
 
 log = logging.getLogger(__name__)
 

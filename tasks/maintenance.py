@@ -5,11 +5,11 @@ from __future__ import annotations
 from pymongo.errors import ConnectionFailure
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from metasync import db
+from metasync.infra import db
 from metasync.celery import app
-from metasync.credentials import refresh_expiring_tokens
-from metasync.fanout import locked_fan_out
-from metasync.locks import LockBusy, held_lock
+from metasync.connections.credentials import refresh_expiring_tokens
+from metasync.ops.fanout import locked_fan_out
+from metasync.infra.locks import LockBusy, held_lock
 from metasync.settings import get_settings
 from tasks.sync import sync_connection
 

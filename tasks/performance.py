@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from metasync.celery import app
-from metasync.fanout import locked_fan_out
+from metasync.ops.fanout import locked_fan_out
 from metasync.performance import parse_date_request, sync_all_performance_data, sync_scheduled_performance
 from metasync.settings import get_settings
 from tasks.base import MAX_TASK_RETRIES
@@ -33,5 +33,5 @@ def sync_performance(self, connection_id: str, date_preset: str | None = None, s
 @app.task(name="sync_all_performance", acks_late=True, ignore_result=False, max_retries=0)
 def sync_all_performance() -> dict:
     """Enqueue one `sync_performance` per connection that may sync, spread over the schedule interval (see
-    `metasync.fanout`: EXPIRED, DISABLED and rate-limit-paused accounts wait for the next round)."""
+    `metasync.ops.fanout`: EXPIRED, DISABLED and rate-limit-paused accounts wait for the next round)."""
     return locked_fan_out(sync_performance, get_settings().performance_sync_interval_minutes * 60)

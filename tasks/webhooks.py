@@ -8,14 +8,14 @@ import random
 
 from pymongo.errors import PyMongoError
 
-from metasync import db
+from metasync.infra import db
 from metasync.celery import app
-from metasync.entities import SPECS_BY_LEVEL
-from metasync.redis_client import get_redis
-from metasync.webhook_sync import routable_connection_ids, sync_entity_from_webhook
+from metasync.entities.spec import SPECS_BY_LEVEL
+from metasync.infra.redis_client import get_redis
+from metasync.entities.refresh import routable_connection_ids, sync_entity_from_webhook
 from tasks.base import MAX_TASK_RETRIES
 from tasks.sync import run_locked_connection_job
-from webhooks.dedupe import clear_pending
+from metasync.webhook_events.dedupe import clear_pending
 
 log = logging.getLogger(__name__)
 

@@ -144,8 +144,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def _mongo_database():
-    """The project's own connection (metasync.db), so tests and project code share one client."""
-    from metasync import db as project_db
+    """The project's own connection (metasync.infra.db), so tests and project code share one client."""
+    from metasync.infra import db as project_db
 
     db = project_db.connect()
     assert db.name == _test_db_name, (db.name, _test_db_name)

@@ -92,7 +92,7 @@ _STATUS_DEFAULT_HIDDEN = {"ARCHIVED", "DELETED"}
 
 
 def _matches(item: dict[str, Any], filtering: list[dict[str, Any]]) -> bool:
-    from metasync.mapping import parse_meta_time
+    from metasync.entities.mapping import parse_meta_time
 
     asked_status = False
     for rule in filtering:

@@ -12,7 +12,7 @@ import pytest
 
 import celeryconfig
 from metasync.celery import app
-from metasync.fanout import max_countdown_seconds
+from metasync.ops.fanout import max_countdown_seconds
 from tasks.base import MAX_TASK_RETRIES, retry_countdown
 
 

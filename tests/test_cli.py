@@ -12,7 +12,7 @@ import responses
 from click.testing import CliRunner
 
 from metasync.cli import main
-from metasync.models import Campaign, MetaConnection
+from metasync.store.documents import Campaign, MetaConnection
 from tests.graph_fakes import GRAPH, FakeAccount, campaign, error_body
 
 TOKEN = "EAAcli-secret-token-value"

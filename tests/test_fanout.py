@@ -10,8 +10,8 @@ import random
 import pytest
 
 from metasync.celery import app
-from metasync.connections import upsert_connection
-from metasync.fanout import MAX_JITTER_SECONDS, SPREAD_SHARE, fan_out, max_countdown_seconds, spread_countdowns
+from metasync.connections.registry import upsert_connection
+from metasync.ops.fanout import MAX_JITTER_SECONDS, SPREAD_SHARE, fan_out, max_countdown_seconds, spread_countdowns
 from metasync.graph.client import default_client
 from tasks.sync import sync_connection
 
@@ -100,7 +100,7 @@ def test_countdowns_stay_inside_the_broker_visibility_timeout(connections, enque
 
 
 def test_each_skipped_connection_is_logged_with_its_reason(connections, enqueued, caplog):
-    with caplog.at_level(logging.INFO, logger="metasync.fanout"):
+    with caplog.at_level(logging.INFO, logger="metasync.ops.fanout"):
         fan_out(sync_connection, 3600)
 
     skipped = {r.connection_id: r.reason for r in caplog.records if getattr(r, "event", "") == "fanout_skipped"}

@@ -22,7 +22,7 @@ from metasync.graph.errors import (
     UnexpectedResponseError,
     classify_error,
 )
-from metasync.ratelimit import RateLimiter
+from metasync.graph.ratelimit import RateLimiter
 from tests.graph_fakes import GRAPH, error_body, query_of
 
 TOKEN = "EAAsecrettoken123"
@@ -241,7 +241,7 @@ def test_rate_limit_warning_at_ninety_percent_of_budget(graph, redis_client, cap
     graph.add("GET", f"{GRAPH}/1", json={"id": "1"})
     client = GraphClient(limiter=RateLimiter(per_hour=10, max_wait_seconds=0))
 
-    with caplog.at_level(logging.WARNING, logger="metasync.ratelimit"):
+    with caplog.at_level(logging.WARNING, logger="metasync.graph.ratelimit"):
         for _ in range(9):
             client.fetch_node(TOKEN, "1", user_id="u2")
 

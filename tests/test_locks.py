@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from metasync.locks import LockBusy, connection_lock, held_lock, is_locked, lock_key
+from metasync.infra.locks import LockBusy, connection_lock, held_lock, is_locked, lock_key
 
 
 def test_second_holder_is_refused_while_first_runs(redis_client):

@@ -15,13 +15,13 @@ import pytest
 import requests
 import responses
 
-from metasync.connections import upsert_connection
-from metasync.credentials import check_credentials, refresh_expiring_tokens
-from metasync.logs import configure_logging
-from metasync.models import utcnow
+from metasync.connections.registry import upsert_connection
+from metasync.connections.credentials import check_credentials, refresh_expiring_tokens
+from metasync.infra.logs import configure_logging
+from metasync.store.documents import utcnow
 from metasync.settings import get_settings
 from metasync.simulator import SimConfig, SimulatorServer
-from metasync.sync import sync_meta_connection
+from metasync.entities.sync import sync_meta_connection
 from tests.graph_fakes import FakeAccount, ad, ad_set, campaign
 
 TOKEN = "EAAlogging-secret-token-value"
@@ -63,13 +63,13 @@ def assert_no_secret(text: str, secrets: list[str]) -> None:
 
 def test_json_format_is_one_object_per_line_with_the_event_fields(captured):
     buffer = captured(LOG_FORMAT="json", LOG_LEVEL="INFO")
-    logging.getLogger("metasync.sync").info("sync finished", extra={
+    logging.getLogger("metasync.entities.sync").info("sync finished", extra={
         "event": "sync_finished", "tenant_id": "t1", "ad_account_id": "act_1", "campaigns_synced": 3,
         "ad_sets_synced": 4, "ads_synced": 5, "duration_ms": 120, "api_calls": 7})
-    logging.getLogger("metasync.sync").info("multi\nline message")
+    logging.getLogger("metasync.entities.sync").info("multi\nline message")
 
     first, second = json_lines(buffer)
-    assert first["message"] == "sync finished" and first["level"] == "INFO" and first["logger"] == "metasync.sync"
+    assert first["message"] == "sync finished" and first["level"] == "INFO" and first["logger"] == "metasync.entities.sync"
     assert {k: first[k] for k in ("event", "tenant_id", "ad_account_id", "campaigns_synced", "ads_synced",
                                   "duration_ms", "api_calls")} == {
         "event": "sync_finished", "tenant_id": "t1", "ad_account_id": "act_1", "campaigns_synced": 3,
@@ -79,10 +79,10 @@ def test_json_format_is_one_object_per_line_with_the_event_fields(captured):
 
 def test_text_format_is_readable_with_fields_appended(captured):
     buffer = captured(LOG_FORMAT="text", LOG_LEVEL="INFO")
-    logging.getLogger("metasync.sync").warning("token expired", extra={"event": "token_expired", "tenant_id": "t1"})
+    logging.getLogger("metasync.entities.sync").warning("token expired", extra={"event": "token_expired", "tenant_id": "t1"})
 
     line = buffer.getvalue().strip()
-    assert "WARNING metasync.sync: token expired" in line and "event=token_expired" in line and "tenant_id=t1" in line
+    assert "WARNING metasync.entities.sync: token expired" in line and "event=token_expired" in line and "tenant_id=t1" in line
     with pytest.raises(ValueError):
         json.loads(line)
 

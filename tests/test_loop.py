@@ -16,10 +16,10 @@ import responses
 from click.testing import CliRunner
 
 from metasync.cli import main
-from metasync.connections import upsert_connection
-from metasync.locks import connection_lock
-from metasync.loop import loop_connections, run_loop, stop_on_signals, until_stopped
-from metasync.models import SyncRun
+from metasync.connections.registry import upsert_connection
+from metasync.infra.locks import connection_lock
+from metasync.ops.loop import loop_connections, run_loop, stop_on_signals, until_stopped
+from metasync.store.documents import SyncRun
 from metasync.settings import ConfigError
 from metasync.simulator import SimConfig, SimulatorServer
 from tests.graph_fakes import FakeAccount, campaign

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from metasync.mapping import (
+from metasync.entities.mapping import (
     MappingError,
     map_creative,
     map_review_feedback,

@@ -14,12 +14,12 @@ import requests
 import responses
 from click.testing import CliRunner
 
-from metasync import db
+from metasync.infra import db
 from metasync.cli import main
-from metasync.connections import upsert_connection
+from metasync.connections.registry import upsert_connection
 from metasync.graph.client import GraphClient, default_client
-from metasync.models import MetaConnection, SyncRun
-from metasync.redis_client import reset_redis
+from metasync.store.documents import MetaConnection, SyncRun
+from metasync.infra.redis_client import reset_redis
 from metasync.simulator import SimConfig, SimulatorServer
 from tests.graph_fakes import GRAPH, FakeAccount, campaign, error_body, query_of
 

@@ -13,14 +13,14 @@ from urllib.parse import parse_qs, urlencode
 import pytest
 import responses
 
-from metasync.connections import upsert_connection
+from metasync.connections.registry import upsert_connection
 from metasync.graph.errors import TransientError
-from metasync.models import Campaign, MetaConnection, PerformanceSnapshot, SyncRun
+from metasync.store.documents import Campaign, MetaConnection, PerformanceSnapshot, SyncRun
 from metasync.performance import InvalidDateRange, sync_all_performance_data, sync_scheduled_performance
 from metasync.performance import fetch
 from metasync.performance.dates import local_today
 from metasync.settings import reset_settings_cache
-from metasync.sync import SyncFailed, sync_meta_connection
+from metasync.entities.sync import SyncFailed, sync_meta_connection
 from tests.graph_fakes import GRAPH, FakeAccount, campaign, error_body, query_of
 
 TZ = "America/Los_Angeles"

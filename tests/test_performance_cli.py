@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from metasync.cli import main
-from metasync.models import PerformanceSnapshot
+from metasync.store.documents import PerformanceSnapshot
 from metasync.performance.dates import local_today
 from tests.graph_fakes import GRAPH, error_body
 # The shared fixtures (fast retries and polls, a connection, the scripted Graph API) live with the fake.
@@ -110,7 +110,7 @@ def test_loop_with_a_preset_pulls_that_preset_each_round(cli, connection, insigh
 
 
 def test_cli_takes_the_same_lock_as_the_performance_task(cli, connection, insights):
-    from metasync.locks import connection_lock
+    from metasync.infra.locks import connection_lock
 
     with connection_lock(str(connection.id), "performance"):
         busy = cli("--json")

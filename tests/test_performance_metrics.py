@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from bson import ObjectId
 
-from metasync.mapping import MappingError
+from metasync.entities.mapping import MappingError
 from metasync.performance.dates import (
     DATE_PRESETS,
     DateRange,
@@ -19,7 +19,7 @@ from metasync.performance.dates import (
     preset_range,
 )
 from metasync.performance.metrics import currency_exponent, derived_rates, extract_conversions, from_minor, to_minor
-from metasync.performance.store import AD_LEVEL, CAMPAIGN_LEVEL, SnapshotContext, map_insights_row
+from metasync.performance.rows import AD_LEVEL, CAMPAIGN_LEVEL, SnapshotContext, map_insights_row
 
 CTX = SnapshotContext(tenant_id="t", connection_id=ObjectId(), ad_account_id="act_1", currency="USD",
                       timezone_name="America/Los_Angeles", now=datetime(2026, 3, 2, tzinfo=timezone.utc))

@@ -9,10 +9,10 @@ from celery.exceptions import Retry
 
 import celeryconfig
 from metasync.celery import app
-from metasync.connections import upsert_connection
+from metasync.connections.registry import upsert_connection
 from metasync.graph.client import default_client
-from metasync.locks import connection_lock
-from metasync.models import MetaConnection, PerformanceSnapshot, SyncRun
+from metasync.infra.locks import connection_lock
+from metasync.store.documents import MetaConnection, PerformanceSnapshot, SyncRun
 from metasync.performance.dates import local_today
 from tasks.performance import sync_all_performance, sync_performance
 from tests.graph_fakes import GRAPH, error_body

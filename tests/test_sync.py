@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import responses
 
-from metasync.connections import upsert_connection
-from metasync.models import Ad, AdSet, Campaign, MetaConnection, SyncRun
-from metasync.entities import CAMPAIGN
-from metasync.sync import SyncFailed, sync_meta_connection, upsert_payload
+from metasync.connections.registry import upsert_connection
+from metasync.store.documents import Ad, AdSet, Campaign, MetaConnection, SyncRun
+from metasync.entities.spec import CAMPAIGN
+from metasync.entities.sync import SyncFailed, sync_meta_connection, upsert_payload
 from tests.graph_fakes import GRAPH, FakeAccount, ad, ad_set, campaign, error_body
 
 

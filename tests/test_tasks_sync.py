@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import responses
 
-from metasync.connections import upsert_connection
-from metasync.locks import connection_lock
-from metasync.models import Campaign, MetaConnection
+from metasync.connections.registry import upsert_connection
+from metasync.infra.locks import connection_lock
+from metasync.store.documents import Campaign, MetaConnection
 from tasks.sync import sync_connection
 from tests.graph_fakes import GRAPH, FakeAccount, campaign, error_body
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from metasync.settings import load_settings
 from webhooks import create_app
-from webhooks.dedupe import KEY_PREFIX, clear_pending
+from metasync.webhook_events.dedupe import KEY_PREFIX, clear_pending
 from webhooks.handler import handle_meta_webhook
 from webhooks.signature import LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, compute_signature
 from webhooks.views import EXTENSION

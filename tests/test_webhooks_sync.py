@@ -12,15 +12,15 @@ import responses
 from celery.contrib.testing.worker import start_worker
 from celery.signals import worker_process_init
 
-from metasync import db
+from metasync.infra import db
 from metasync.celery import app as celery_app
-from metasync.connections import upsert_connection
-from metasync.entities import AD_SET, CAMPAIGN
-from metasync.locks import connection_lock
-from metasync.models import Ad, AdSet, Campaign, MetaConnection, SyncRun
+from metasync.connections.registry import upsert_connection
+from metasync.entities.spec import AD_SET, CAMPAIGN
+from metasync.infra.locks import connection_lock
+from metasync.store.documents import Ad, AdSet, Campaign, MetaConnection, SyncRun
 from metasync.settings import get_settings
-from metasync.sync import SyncFailed, upsert_payload
-from metasync.webhook_sync import (
+from metasync.entities.sync import SyncFailed, upsert_payload
+from metasync.entities.refresh import (
     sync_ad_from_webhook,
     sync_campaign_from_webhook,
     sync_entity_from_webhook,
@@ -29,12 +29,12 @@ from tasks.base import _connect_after_fork
 from tasks.webhooks import route_ad_account_change, sync_entity
 from tests.graph_fakes import GRAPH, FakeAccount, ad, ad_set, campaign, error_body, query_of
 from tests.test_webhooks import change, entry, envelope, make_app, queued_tasks, signed_request  # noqa: F401
-from webhooks.dedupe import dedupe_key
+from metasync.webhook_events.dedupe import dedupe_key
 
 
 @pytest.fixture
 def shared_db(mongo):
-    """Tell `metasync.db` that mongoengine is already connected (by the `mongo` fixture) to the test database, so
+    """Tell `metasync.infra.db` that mongoengine is already connected (by the `mongo` fixture) to the test database, so
     task code calling `db.connect()` reuses that connection instead of closing it."""
     db._connected_pid, db._connected_uri = os.getpid(), get_settings().mongodb_uri
     return mongo

@@ -14,7 +14,7 @@ from typing import Any, Mapping, Sequence
 import redis
 from celery import Task
 
-from webhooks.dedupe import ChangeDeduper, dedupe_key
+from metasync.webhook_events.dedupe import ChangeDeduper, dedupe_key
 from webhooks.payload import ObjectChange, extract_changes
 from webhooks.publisher import BrokerUnavailable, TaskPublisher
 

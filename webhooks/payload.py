@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from metasync.entities import SPECS_BY_LEVEL
+from metasync.entities.spec import SPECS_BY_LEVEL
 
 AD_ACCOUNT_OBJECT = "ad_account"
 # Fields whose value names one ad object ({"id", "level", ...}); any other change with that shape is used too.

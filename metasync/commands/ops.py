@@ -15,7 +15,7 @@ import click
 def _any_status(tenant: str | None, connection_id: str | None) -> list:
     """The connections asked for, whatever their status (`sync` only takes those that may sync)."""
     from metasync.cli import CliError
-    from metasync.connections import get_connection, select_connections
+    from metasync.connections.registry import get_connection, select_connections
 
     if tenant and connection_id:
         raise CliError("use --tenant or --connection, not both")
@@ -29,7 +29,7 @@ def _any_status(tenant: str | None, connection_id: str | None) -> list:
 
 def _checks_output(checks, as_json: bool) -> None:
     from metasync.cli import _print_table
-    from metasync.health import all_passed
+    from metasync.ops.doctor import all_passed
 
     if as_json:
         click.echo(json.dumps({"ok": all_passed(checks), "checks": [c.as_dict() for c in checks]},
@@ -46,8 +46,8 @@ def _checks_output(checks, as_json: bool) -> None:
 def check_command(ctx, tenant: str | None, connection_id: str | None, as_json: bool):
     """Check the Meta app credentials and each connection's token (validity, scopes, expiry) with Meta."""
     from metasync.cli import EXIT_FAILED, EXIT_OK, CliError, _bootstrap
-    from metasync.credentials import check_credentials
-    from metasync.health import all_passed
+    from metasync.connections.credentials import check_credentials
+    from metasync.ops.doctor import all_passed
     from metasync.settings import get_settings
 
     _bootstrap(ctx.obj["verbose"])
@@ -71,7 +71,7 @@ def doctor_command(ctx, live: str | None, no_workers_ok: bool, create_indexes: b
     """Check the whole system: configuration, MongoDB and indexes, Redis, broker and workers, rate limits,
     connections, the webhook app (signed self-test), and with --live a real sync of one connection."""
     from metasync.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, _bootstrap
-    from metasync.health import FAIL, Check, all_passed, run_doctor
+    from metasync.ops.doctor import FAIL, Check, all_passed, run_doctor
     from metasync.settings import ConfigError, get_settings
 
     try:
@@ -95,7 +95,7 @@ def doctor_command(ctx, live: str | None, no_workers_ok: bool, create_indexes: b
 def status_command(ctx, tenant: str | None, connection_id: str | None, limit: int, as_json: bool):
     """The latest sync runs of each connection: when, what, how long, counts, Graph calls, errors."""
     from metasync.cli import _bootstrap, _print_table
-    from metasync.status import format_counts, format_duration, latest_runs
+    from metasync.ops.status import format_counts, format_duration, latest_runs
 
     _bootstrap(ctx.obj["verbose"])
     rows = latest_runs(_any_status(tenant, connection_id), limit)

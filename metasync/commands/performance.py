@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from metasync.loop import loop_connections, loop_interval_seconds, loop_options
+from metasync.ops.loop import loop_connections, loop_interval_seconds, loop_options
 
 # `metasync.cli` is imported inside the functions: it imports this module while it is being loaded itself.
 DEFAULT_PRESET = "yesterday"

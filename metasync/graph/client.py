@@ -29,7 +29,7 @@ from metasync.graph.errors import (
     is_retryable_now,
 )
 from metasync.graph.usage import parse_usage_headers, pause_seconds_for
-from metasync.ratelimit import RateLimiter, user_key_for
+from metasync.graph.ratelimit import RateLimiter, user_key_for
 from metasync.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)

@@ -17,9 +17,9 @@ from typing import Any, Callable, Iterator
 
 from metasync.graph.client import GraphClient
 from metasync.graph.errors import GraphError, TooMuchDataError, TransientError, UnexpectedResponseError
-from metasync.models import MetaConnection
+from metasync.store.documents import MetaConnection
 from metasync.performance.dates import DateRange
-from metasync.performance.store import InsightsLevel, SnapshotWriter
+from metasync.performance.rows import InsightsLevel, SnapshotWriter
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
-from metasync.mapping import MappingError
+from metasync.entities.mapping import MappingError
 
 PURCHASE_TYPES = ("omni_purchase", "purchase", "offsite_conversion.fb_pixel_purchase", "onsite_web_purchase",
                   "app_custom_event.fb_mobile_purchase")

@@ -9,13 +9,13 @@ from typing import Any, Callable
 
 from metasync.graph.client import GraphClient, default_client
 from metasync.graph.errors import GraphPermissionError, TokenError
-from metasync.models import MetaConnection, SyncRun, as_utc, utcnow
+from metasync.store.documents import MetaConnection, SyncRun, as_utc, utcnow
 from metasync.performance.dates import DateRange, local_midnight, local_today, parse_date_request
 from metasync.performance.fetch import InsightsFetcher
-from metasync.performance.store import LEVELS, SnapshotContext, SnapshotWriter
+from metasync.performance.rows import LEVELS, SnapshotContext, SnapshotWriter
 from metasync.settings import get_settings
-from metasync.sync import SyncFailed, now_ms, refresh_account_details
-from metasync.tokens import ensure_connection_access_token
+from metasync.entities.sync import SyncFailed, now_ms, refresh_account_details
+from metasync.connections.tokens import ensure_connection_access_token
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from metasync.models import MetaConnection, SyncRun, as_utc
+from metasync.store.documents import MetaConnection, SyncRun, as_utc
 
 
 def _iso(value) -> str | None:

@@ -10,8 +10,8 @@ from typing import Any, Callable, Iterable
 from bson import ObjectId
 from pymongo import UpdateOne
 
-from metasync.mapping import MappingError
-from metasync.models import PerformanceSnapshot
+from metasync.entities.mapping import MappingError
+from metasync.store.documents import PerformanceSnapshot
 from metasync.performance.metrics import currency_exponent, derived_rates, extract_conversions, to_count, to_minor
 
 log = logging.getLogger(__name__)

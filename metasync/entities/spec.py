@@ -12,7 +12,7 @@ from typing import Any, Callable
 from bson import ObjectId
 from mongoengine import Document
 
-from metasync.mapping import (
+from metasync.entities.mapping import (
     MappingError,
     map_creative,
     map_issues,
@@ -22,7 +22,7 @@ from metasync.mapping import (
     minor_units,
     parse_meta_time,
 )
-from metasync.models import Ad, AdSet, Campaign, entity_key
+from metasync.store.documents import Ad, AdSet, Campaign, entity_key
 
 COMMON_FIELDS = ("id", "account_id", "name", "status", "configured_status", "effective_status", "created_time",
                  "updated_time", "issues_info", "recommendations")

@@ -18,8 +18,8 @@ from mongoengine import (
     StringField,
 )
 
-from metasync.crypto import decrypt_token, encrypt_token
-from metasync.mapping import INTERNAL_STATUSES
+from metasync.infra.crypto import decrypt_token, encrypt_token
+from metasync.entities.mapping import INTERNAL_STATUSES
 
 CONNECTION_STATUSES = ("ACTIVE", "EXPIRED", "ERROR", "DISABLED")
 

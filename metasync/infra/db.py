@@ -37,12 +37,12 @@ def disconnect() -> None:
 
 def ensure_indexes() -> list[str]:
     """Create every collection's indexes (mongoengine does this lazily; the CLI and doctor want it now)."""
-    from metasync.models import Ad, AdSet, Campaign, MetaConnection, SyncRun
+    from metasync.store.documents import Ad, AdSet, Campaign, MetaConnection, SyncRun
 
     connect()
     documents = [MetaConnection, Campaign, AdSet, Ad, SyncRun]
     try:
-        from metasync.models import PerformanceSnapshot  # added with performance sync
+        from metasync.store.documents import PerformanceSnapshot  # added with performance sync
         documents.append(PerformanceSnapshot)
     except ImportError:
         pass

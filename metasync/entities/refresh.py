@@ -11,13 +11,13 @@ import logging
 import time
 from typing import Any
 
-from metasync.entities import AD, AD_SET, CAMPAIGN, SPECS_BY_LEVEL, EntitySpec
+from metasync.entities.spec import AD, AD_SET, CAMPAIGN, SPECS_BY_LEVEL, EntitySpec
 from metasync.graph.client import GraphClient, default_client
 from metasync.graph.errors import GraphPermissionError, InvalidRequestError, TokenError
-from metasync.mapping import MappingError
-from metasync.models import MetaConnection, SyncRun, entity_key, utcnow
-from metasync.sync import SyncFailed, now_ms, refresh_account_details, upsert_payload
-from metasync.tokens import ensure_connection_access_token
+from metasync.entities.mapping import MappingError
+from metasync.store.documents import MetaConnection, SyncRun, entity_key, utcnow
+from metasync.entities.sync import SyncFailed, now_ms, refresh_account_details, upsert_payload
+from metasync.connections.tokens import ensure_connection_access_token
 
 log = logging.getLogger(__name__)
 

@@ -17,12 +17,12 @@ from typing import Any, Callable, Iterable
 
 from pymongo import UpdateOne
 
-from metasync.entities import AD, AD_SET, CAMPAIGN, ENTITY_SPECS, EntitySpec, MapContext, statuses_for
+from metasync.entities.spec import AD, AD_SET, CAMPAIGN, ENTITY_SPECS, EntitySpec, MapContext, statuses_for
 from metasync.graph.client import GraphClient, default_client
 from metasync.graph.errors import GraphPermissionError, TokenError
-from metasync.mapping import MappingError
-from metasync.models import MetaConnection, SyncRun, as_utc, utcnow
-from metasync.tokens import ensure_connection_access_token
+from metasync.entities.mapping import MappingError
+from metasync.store.documents import MetaConnection, SyncRun, as_utc, utcnow
+from metasync.connections.tokens import ensure_connection_access_token
 
 log = logging.getLogger(__name__)
 

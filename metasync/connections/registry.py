@@ -8,8 +8,8 @@ from typing import Any
 from bson import ObjectId
 from bson.errors import InvalidId
 
-from metasync.mapping import normalize_ad_account_id
-from metasync.models import MetaConnection, SyncRun, utcnow
+from metasync.entities.mapping import normalize_ad_account_id
+from metasync.store.documents import MetaConnection, SyncRun, utcnow
 
 
 def get_connection(connection_id: str) -> MetaConnection | None:
@@ -65,7 +65,7 @@ def describe_connection(connection: MetaConnection) -> dict[str, Any]:
 
 def remove_connection(connection: MetaConnection, purge: bool = False) -> int:
     """Delete the connection; with `purge`, also every document synced through it. Returns documents purged."""
-    from metasync.entities import ENTITY_SPECS
+    from metasync.entities.spec import ENTITY_SPECS
 
     removed = 0
     if purge:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import redis
 
 from metasync.graph.errors import RateLimitedError
-from metasync.redis_client import get_redis
+from metasync.infra.redis_client import get_redis
 
 log = logging.getLogger(__name__)
 

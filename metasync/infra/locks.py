@@ -13,7 +13,7 @@ from typing import Iterator
 
 from redis.exceptions import LockError, LockNotOwnedError
 
-from metasync.redis_client import get_redis
+from metasync.infra.redis_client import get_redis
 
 log = logging.getLogger(__name__)
 

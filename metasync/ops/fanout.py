@@ -10,12 +10,12 @@ import logging
 import random
 from typing import TYPE_CHECKING, Any
 
-from metasync import db
-from metasync.locks import LockBusy, held_lock
-from metasync.models import MetaConnection
+from metasync.infra import db
+from metasync.infra.locks import LockBusy, held_lock
+from metasync.store.documents import MetaConnection
 
 if TYPE_CHECKING:
-    from metasync.ratelimit import RateLimiter
+    from metasync.graph.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 

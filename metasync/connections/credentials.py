@@ -9,11 +9,11 @@ from typing import Any
 
 from metasync.graph.client import GraphClient, default_client
 from metasync.graph.errors import GraphError, TokenError, TransientError
-from metasync.health import FAIL, PASS, WARN, Check
-from metasync.logs import redact
-from metasync.models import MetaConnection, utcnow
+from metasync.ops.doctor import FAIL, PASS, WARN, Check
+from metasync.infra.logs import redact
+from metasync.store.documents import MetaConnection, utcnow
 from metasync.settings import ConfigError
-from metasync.tokens import refresh_connection_token
+from metasync.connections.tokens import refresh_connection_token
 
 log = logging.getLogger(__name__)
 

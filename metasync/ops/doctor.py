@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any, Callable
 from urllib.parse import urlsplit, urlunsplit
 
-from metasync.logs import redact
+from metasync.infra.logs import redact
 from metasync.settings import ConfigError, Settings
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def guarded(name: str, check: Callable[[], Check | list[Check]]) -> list[Check]:
 
 # --- configuration -------------------------------------------------------------------------------------------
 def check_configuration(settings: Settings) -> Check:
-    from metasync.crypto import decrypt_token, encrypt_token
+    from metasync.infra.crypto import decrypt_token, encrypt_token
 
     shown = settings.describe()
     secrets = {f.metadata["env"]: shown[f.metadata["env"]] for f in fields(Settings) if f.metadata["secret"]}
@@ -97,7 +97,7 @@ def check_configuration(settings: Settings) -> Check:
 # --- MongoDB --------------------------------------------------------------------------------------------------
 def _documents() -> list:
     """Every concrete metasync document (whatever modules have defined one by now)."""
-    import metasync.models  # noqa: F401 - registers the core documents
+    import metasync.store.documents  # noqa: F401 - registers the core documents
     from mongoengine.base import _document_registry
 
     docs = [doc for doc in _document_registry.values()
@@ -131,7 +131,7 @@ def missing_indexes(database) -> dict[str, list[str]]:
 def check_mongodb(settings: Settings, create_indexes: bool = False) -> list[Check]:
     import pymongo
 
-    from metasync import db
+    from metasync.infra import db
 
     where = safe_url(settings.mongodb_uri)
     try:
@@ -156,7 +156,7 @@ def check_mongodb(settings: Settings, create_indexes: bool = False) -> list[Chec
 
 # --- Redis and Celery -----------------------------------------------------------------------------------------
 def check_redis(settings: Settings) -> Check:
-    from metasync.redis_client import get_redis
+    from metasync.infra.redis_client import get_redis
 
     client = get_redis()
     client.ping()
@@ -225,7 +225,7 @@ def _check_beat(app, required: bool) -> Check:
 def check_rate_limits(connections: list | None = None) -> Check:
     """Ad accounts paused by Meta's usage headers, and how much of each Meta user's hourly budget is used."""
     from metasync.graph.client import default_client
-    from metasync.ratelimit import user_key_for
+    from metasync.graph.ratelimit import user_key_for
 
     limiter = default_client().limiter
     paused = {account: round(seconds) for account, seconds in sorted(limiter.paused_accounts().items())}
@@ -249,7 +249,7 @@ def check_rate_limits(connections: list | None = None) -> Check:
 
 
 def check_connections(settings: Settings, connections: list) -> Check:
-    from metasync.models import as_utc, utcnow
+    from metasync.store.documents import as_utc, utcnow
 
     by_status: dict[str, int] = {}
     for connection in connections:
@@ -317,9 +317,9 @@ def _json_reason(response) -> str:
 # --- live sync ------------------------------------------------------------------------------------------------
 def check_live_sync(connection_id: str) -> Check:
     """A real sync of one connection, under its lock like any other run."""
-    from metasync.connections import get_connection
-    from metasync.locks import LockBusy, connection_lock
-    from metasync.sync import SyncFailed, sync_meta_connection
+    from metasync.connections.registry import get_connection
+    from metasync.infra.locks import LockBusy, connection_lock
+    from metasync.entities.sync import SyncFailed, sync_meta_connection
 
     connection = get_connection(connection_id)
     if connection is None:
@@ -353,7 +353,7 @@ def run_doctor(settings: Settings, *, workers_required: bool = True, live: str |
     mongo_ok = mongo[0].status == PASS
     connections: list = []
     if mongo_ok:
-        from metasync.connections import select_connections
+        from metasync.connections.registry import select_connections
 
         try:
             connections = select_connections(include_inactive=True)

@@ -1,0 +1,1 @@
+"""Connections to ad accounts: registry, tokens, credential checks, account details."""

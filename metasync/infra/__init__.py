@@ -1,0 +1,1 @@
+"""Infrastructure every part of metasync shares: MongoDB, Redis, locks, logging, encryption."""

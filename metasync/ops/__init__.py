@@ -1,0 +1,1 @@
+"""Running metasync: beat fan-out, loop mode, status and the doctor."""

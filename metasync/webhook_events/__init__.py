@@ -1,0 +1,1 @@
+"""Meta webhook deliveries as both sides need them: the web app claims them, workers release them."""
