@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import click
 
-# `metasync.cli` imports this module while it loads: import from it inside the command, never at the top.
-
-
 @click.command("demo")
 @click.option("--webhooks", is_flag=True,
               help="Also start the webhook app and a Celery worker, change the simulated world and show the "
@@ -26,12 +23,12 @@ def demo_command(ctx, webhooks, campaigns, ad_sets_per_campaign, ads_per_ad_set,
     Needs MongoDB and Redis (MONGODB_URI, REDIS_URL; `make demo` starts local ones). The demo's connection is
     tenant `demo`, replaced on every run; nothing leaves this machine.
     """
-    from metasync.cli import EXIT_FAILED, CliError, _bootstrap
+    from metasync.cli.common import EXIT_FAILED, CliError, bootstrap
     from metasync.demo import DemoFailed, DemoOptions, run_demo
 
     if min(campaigns, ad_sets_per_campaign, ads_per_ad_set) < 1:
         raise CliError("--campaigns, --ad-sets-per-campaign and --ads-per-ad-set must be at least 1")
-    _bootstrap(ctx.obj["verbose"])
+    bootstrap(ctx.obj["verbose"])
     options = DemoOptions(campaigns=campaigns, ad_sets_per_campaign=ad_sets_per_campaign,
                           ads_per_ad_set=ads_per_ad_set, days=days, seed=seed, webhooks=webhooks,
                           wait_seconds=wait_seconds)
@@ -44,7 +41,3 @@ def demo_command(ctx, webhooks, campaigns, ad_sets_per_campaign, ads_per_ad_set,
             raise
         raise CliError(f"the demo failed: {exc.__class__.__name__}: {str(exc)[:300]} (run with -v for details)",
                        EXIT_FAILED) from None
-
-
-def register(main: click.Group) -> None:
-    main.add_command(demo_command)

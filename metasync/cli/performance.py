@@ -8,13 +8,12 @@ import click
 
 from metasync.ops.loop import loop_connections, loop_interval_seconds, loop_options
 
-# `metasync.cli` is imported inside the functions: it imports this module while it is being loaded itself.
 DEFAULT_PRESET = "yesterday"
 
 
 def _date_args(preset: str | None, since: str | None, until: str | None) -> dict[str, Any]:
     """The checked preset or range, as keyword arguments; a usage error (exit 2) before anything else runs."""
-    from metasync.cli import CliError
+    from metasync.cli.common import CliError
     from metasync.performance import InvalidDateRange, parse_date_request
 
     if preset and (since or until):
@@ -54,13 +53,13 @@ def performance_command(ctx, tenant, connection_id, preset, since, until, as_jso
     With --loop and no dates, every round applies the scheduled lookback policy (recent days each round, the whole
     attribution window once a day), as the Celery schedule does.
     """
-    from metasync.cli import EXIT_FAILED, EXIT_OK, _bootstrap, _selected, run_connections
+    from metasync.cli.common import EXIT_FAILED, EXIT_OK, bootstrap, selected_connections, run_connections
     from metasync.performance import sync_all_performance_data, sync_scheduled_performance
     from metasync.settings import get_settings
 
     scheduled = loop and not (preset or since or until)
     dates = None if scheduled else _date_args(preset, since, until)
-    _bootstrap(ctx.obj["verbose"])
+    bootstrap(ctx.obj["verbose"])
     interval_seconds = loop_interval_seconds(loop, interval, iterations,
                                              get_settings().performance_sync_interval_minutes)
     trigger = "loop" if loop else "cli"
@@ -74,10 +73,6 @@ def performance_command(ctx, tenant, connection_id, preset, since, until, as_jso
         return run_connections(chosen, job, as_json, _describe, lock_kind="performance")
 
     if loop:
-        loop_connections(lambda: _selected(tenant, connection_id), run, interval_seconds, iterations)
+        loop_connections(lambda: selected_connections(tenant, connection_id), run, interval_seconds, iterations)
         ctx.exit(EXIT_OK)
-    ctx.exit(EXIT_FAILED if run(_selected(tenant, connection_id)) else EXIT_OK)
-
-
-def register(main: click.Group) -> None:
-    main.add_command(performance_command)
+    ctx.exit(EXIT_FAILED if run(selected_connections(tenant, connection_id)) else EXIT_OK)

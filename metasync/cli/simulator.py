@@ -28,7 +28,7 @@ def _click_options(parser: argparse.ArgumentParser) -> list:
     return options
 
 
-def _build_command() -> click.Command:
+def build_command() -> click.Command:
     from metasync.simulator import build_arg_parser
 
     def simulator_command(**values):
@@ -45,7 +45,3 @@ def _build_command() -> click.Command:
     for option in reversed(_click_options(build_arg_parser())):
         command = option(command)
     return click.command("simulator")(command)
-
-
-def register(main: click.Group) -> None:
-    main.add_command(_build_command())

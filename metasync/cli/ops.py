@@ -9,12 +9,9 @@ import json
 
 import click
 
-# The CLI module imports this one while it loads: import from it inside the commands, never at the top.
-
-
 def _any_status(tenant: str | None, connection_id: str | None) -> list:
     """The connections asked for, whatever their status (`sync` only takes those that may sync)."""
-    from metasync.cli import CliError
+    from metasync.cli.common import CliError
     from metasync.connections.registry import get_connection, select_connections
 
     if tenant and connection_id:
@@ -28,14 +25,14 @@ def _any_status(tenant: str | None, connection_id: str | None) -> list:
 
 
 def _checks_output(checks, as_json: bool) -> None:
-    from metasync.cli import _print_table
+    from metasync.cli.common import print_table
     from metasync.ops.doctor import all_passed
 
     if as_json:
         click.echo(json.dumps({"ok": all_passed(checks), "checks": [c.as_dict() for c in checks]},
                               default=str, sort_keys=True))
         return
-    _print_table(["check", "result", "reason"], [[c.name, c.status.upper(), c.detail] for c in checks])
+    print_table(["check", "result", "reason"], [[c.name, c.status.upper(), c.detail] for c in checks])
 
 
 @click.command("check")
@@ -45,12 +42,12 @@ def _checks_output(checks, as_json: bool) -> None:
 @click.pass_context
 def check_command(ctx, tenant: str | None, connection_id: str | None, as_json: bool):
     """Check the Meta app credentials and each connection's token (validity, scopes, expiry) with Meta."""
-    from metasync.cli import EXIT_FAILED, EXIT_OK, CliError, _bootstrap
+    from metasync.cli.common import EXIT_FAILED, EXIT_OK, CliError, bootstrap
     from metasync.connections.credentials import check_credentials
     from metasync.ops.doctor import all_passed
     from metasync.settings import get_settings
 
-    _bootstrap(ctx.obj["verbose"])
+    bootstrap(ctx.obj["verbose"])
     settings = get_settings()
     if not settings.meta_app_id or not settings.meta_app_secret:
         raise CliError("META_APP_ID and META_APP_SECRET must be set to check credentials")
@@ -70,7 +67,7 @@ def check_command(ctx, tenant: str | None, connection_id: str | None, as_json: b
 def doctor_command(ctx, live: str | None, no_workers_ok: bool, create_indexes: bool, as_json: bool):
     """Check the whole system: configuration, MongoDB and indexes, Redis, broker and workers, rate limits,
     connections, the webhook app (signed self-test), and with --live a real sync of one connection."""
-    from metasync.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, _bootstrap
+    from metasync.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, bootstrap
     from metasync.ops.doctor import FAIL, Check, all_passed, run_doctor
     from metasync.settings import ConfigError, get_settings
 
@@ -79,7 +76,7 @@ def doctor_command(ctx, live: str | None, no_workers_ok: bool, create_indexes: b
     except ConfigError as exc:
         _checks_output([Check("configuration", FAIL, str(exc))], as_json)
         ctx.exit(EXIT_USAGE)
-    _bootstrap(ctx.obj["verbose"])
+    bootstrap(ctx.obj["verbose"])
     checks = run_doctor(settings, workers_required=not no_workers_ok, live=live, create_indexes=create_indexes)
     _checks_output(checks, as_json)
     ctx.exit(EXIT_OK if all_passed(checks) else EXIT_FAILED)
@@ -94,16 +91,16 @@ def doctor_command(ctx, live: str | None, no_workers_ok: bool, create_indexes: b
 @click.pass_context
 def status_command(ctx, tenant: str | None, connection_id: str | None, limit: int, as_json: bool):
     """The latest sync runs of each connection: when, what, how long, counts, Graph calls, errors."""
-    from metasync.cli import _bootstrap, _print_table
+    from metasync.cli.common import bootstrap, print_table
     from metasync.ops.status import format_counts, format_duration, latest_runs
 
-    _bootstrap(ctx.obj["verbose"])
+    bootstrap(ctx.obj["verbose"])
     rows = latest_runs(_any_status(tenant, connection_id), limit)
     if as_json:
         for row in rows:
             click.echo(json.dumps(row, default=str, sort_keys=True))
         return
-    _print_table(
+    print_table(
         ["connection", "tenant", "ad account", "kind", "started (UTC)", "took", "result", "counts", "calls", "errors"],
         [[r["connection_id"], r["tenant_id"], r["ad_account_id"], (r["kind"] or "-").lower(),
           (r.get("started_at") or "never")[:19].replace("T", " "), format_duration(r.get("duration_ms")),
@@ -121,6 +118,9 @@ def _errors_cell(row: dict) -> str:
     return f"{count}: {first[:60]}" if first else str(count)
 
 
-def register(main: click.Group) -> None:
-    for command in (check_command, doctor_command, status_command):
-        main.add_command(command)
+@click.command("keygen")
+def keygen() -> None:
+    """Print a new TOKEN_ENCRYPTION_KEY."""
+    from metasync.infra.crypto import generate_key
+
+    click.echo(generate_key())

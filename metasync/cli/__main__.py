@@ -1,0 +1,5 @@
+"""`python -m metasync.cli ...` runs the `metasync` command."""
+
+from metasync.cli.main import main
+
+main()
