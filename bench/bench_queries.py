@@ -44,7 +44,7 @@ def populate(db, connections: int, campaigns: int, ad_sets: int, ads: int, runs_
     """`connections` connections (tenant t<i>); the first one owns the campaigns, ad sets, ads and snapshots."""
     from bson import ObjectId
 
-    from metasync.store.documents import utcnow
+    from metasync.infra.clock import utcnow
 
     now = utcnow()
     conn_ids = [ObjectId() for _ in range(connections)]
@@ -83,7 +83,8 @@ def run(args) -> None:
     import pymongo
 
     from metasync.infra import db as metasync_db
-    from metasync.store.documents import MetaConnection, SyncRun, as_utc
+    from metasync.store.documents import MetaConnection, SyncRun
+    from metasync.infra.clock import as_utc
     from metasync.performance.run import lookback_due
     from metasync.ops.status import latest_runs
     from metasync.entities.sync import status_changes

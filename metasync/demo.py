@@ -232,7 +232,8 @@ class Demo:
 
     # ---------------------------------------------------------------------------------------------- syncs
     def _sync(self, connection, full: bool, compare_to: dict[str, Any] | None = None) -> dict[str, Any]:
-        from metasync.entities.sync import SyncFailed, sync_meta_connection
+        from metasync.entities.sync import sync_meta_connection
+        from metasync.runs.lifecycle import SyncFailed
 
         label = "full" if full else "incremental"
         before = self.sim_calls()["total"]
@@ -419,7 +420,7 @@ def perf_days(perf: dict[str, Any]) -> int:
 def _utc_ago(seconds: float):
     from datetime import timedelta
 
-    from metasync.store.documents import utcnow
+    from metasync.infra.clock import utcnow
 
     return utcnow() - timedelta(seconds=seconds)
 

@@ -7,7 +7,8 @@ import logging
 from metasync.celery import app
 from metasync.graph.errors import RateLimitedError, is_retryable
 from metasync.infra.locks import LockBusy, connection_lock
-from metasync.entities.sync import SyncFailed, sync_meta_connection
+from metasync.entities.sync import sync_meta_connection
+from metasync.runs.lifecycle import SyncFailed
 from tasks.base import MAX_TASK_RETRIES, load_connection, retry_countdown
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ import responses
 from metasync.connections.registry import upsert_connection
 from metasync.connections.credentials import check_credentials, refresh_expiring_tokens
 from metasync.infra.logs import configure_logging
-from metasync.store.documents import utcnow
+from metasync.infra.clock import utcnow
 from metasync.settings import get_settings
 from metasync.simulator import SimConfig, SimulatorServer
 from metasync.entities.sync import sync_meta_connection

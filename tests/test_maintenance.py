@@ -13,7 +13,8 @@ import responses
 
 from metasync.connections.registry import upsert_connection
 from metasync.infra.locks import lock_key
-from metasync.store.documents import MetaConnection, as_utc, utcnow
+from metasync.store.documents import MetaConnection
+from metasync.infra.clock import as_utc, utcnow
 from tasks.maintenance import refresh_tokens, sync_all_connections
 from tasks.sync import sync_connection
 from tests.graph_fakes import GRAPH, error_body, query_of

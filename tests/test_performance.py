@@ -20,7 +20,8 @@ from metasync.performance import InvalidDateRange, sync_all_performance_data, sy
 from metasync.performance import fetch
 from metasync.performance.dates import local_today
 from metasync.settings import reset_settings_cache
-from metasync.entities.sync import SyncFailed, sync_meta_connection
+from metasync.entities.sync import sync_meta_connection
+from metasync.runs.lifecycle import SyncFailed
 from tests.graph_fakes import GRAPH, FakeAccount, campaign, error_body, query_of
 
 TZ = "America/Los_Angeles"

@@ -10,7 +10,8 @@ import responses
 from metasync.connections.registry import upsert_connection
 from metasync.store.documents import Ad, AdSet, Campaign, MetaConnection, SyncRun
 from metasync.entities.spec import CAMPAIGN
-from metasync.entities.sync import SyncFailed, sync_meta_connection, upsert_payload
+from metasync.entities.sync import sync_meta_connection, upsert_payload
+from metasync.runs.lifecycle import SyncFailed
 from tests.graph_fakes import GRAPH, FakeAccount, ad, ad_set, campaign, error_body
 
 

@@ -19,7 +19,8 @@ from metasync.entities.spec import AD_SET, CAMPAIGN
 from metasync.infra.locks import connection_lock
 from metasync.store.documents import Ad, AdSet, Campaign, MetaConnection, SyncRun
 from metasync.settings import get_settings
-from metasync.entities.sync import SyncFailed, upsert_payload
+from metasync.entities.sync import upsert_payload
+from metasync.runs.lifecycle import SyncFailed
 from metasync.entities.refresh import (
     sync_ad_from_webhook,
     sync_campaign_from_webhook,

@@ -70,7 +70,7 @@ def run_connections(connections_: Iterable, job, as_json: bool, describe, lock_k
     """Run `job(connection, progress)` for each connection under its lock (the same per-connection lock the Celery
     tasks take for this kind of job); print one line / JSON object each. Returns the number of failures."""
     from metasync.infra.locks import LockBusy, connection_lock
-    from metasync.entities.sync import SyncFailed
+    from metasync.runs.lifecycle import SyncFailed
 
     failures = 0
     for connection in connections_:

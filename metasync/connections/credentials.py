@@ -11,7 +11,8 @@ from metasync.graph.client import GraphClient, default_client
 from metasync.graph.errors import GraphError, TokenError, TransientError
 from metasync.ops.doctor import FAIL, PASS, WARN, Check
 from metasync.infra.logs import redact
-from metasync.store.documents import MetaConnection, utcnow
+from metasync.store.documents import MetaConnection
+from metasync.infra.clock import utcnow
 from metasync.settings import ConfigError
 from metasync.connections.tokens import refresh_connection_token
 

@@ -9,7 +9,8 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from metasync.entities.mapping import normalize_ad_account_id
-from metasync.store.documents import MetaConnection, SyncRun, utcnow
+from metasync.store.documents import MetaConnection, SyncRun
+from metasync.infra.clock import utcnow
 
 
 def get_connection(connection_id: str) -> MetaConnection | None:

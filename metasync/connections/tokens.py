@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from metasync.graph.client import GraphClient, default_client
 from metasync.graph.errors import GraphError, TokenError
-from metasync.store.documents import MetaConnection, as_utc, utcnow
+from metasync.store.documents import MetaConnection
+from metasync.infra.clock import as_utc, utcnow
 
 log = logging.getLogger(__name__)
 

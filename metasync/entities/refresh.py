@@ -8,15 +8,16 @@ Meta no longer has (error 100, subcode 33) is marked DELETED. Each run is record
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from metasync.entities.spec import AD, AD_SET, CAMPAIGN, SPECS_BY_LEVEL, EntitySpec
 from metasync.graph.client import GraphClient, default_client
-from metasync.graph.errors import GraphPermissionError, InvalidRequestError, TokenError
+from metasync.graph.errors import InvalidRequestError
 from metasync.entities.mapping import MappingError
-from metasync.store.documents import MetaConnection, SyncRun, entity_key, utcnow
-from metasync.entities.sync import SyncFailed, now_ms, refresh_account_details, upsert_payload
+from metasync.store.documents import MetaConnection, entity_key
+from metasync.entities.sync import refresh_account_details, upsert_payload
+from metasync.runs.lifecycle import SyncFailed, recorded_run
+from metasync.infra.clock import now_ms
 from metasync.connections.tokens import ensure_connection_access_token
 
 log = logging.getLogger(__name__)
@@ -99,50 +100,18 @@ def sync_object_from_webhook(connection: MetaConnection, spec: EntitySpec, objec
     EXPIRED; permission denied: marked ERROR; unmappable payload). Other errors propagate for the caller to retry.
     """
     client = (client or default_client()).scoped()
-    started = time.monotonic()
-    run = SyncRun.begin(connection, "ENTITY", "webhook", now_ms())
-    context = {"tenant_id": connection.tenant_id, "ad_account_id": connection.ad_account_id,
-               "level": spec.level, "object_id": object_id}
-    work: _EntityRefresh | None = None
-    try:
+    with recorded_run(connection, "ENTITY", "webhook", client, level=spec.level, object_id=object_id) as run:
+        run.extra = {"level": spec.level, "object_id": object_id}
         token = ensure_connection_access_token(connection, client)
         if not connection.currency:  # never fully synced: money is stored in the account's currency
             refresh_account_details(client, token, connection)
         work = _EntityRefresh(connection, client, token)
-        work.refresh(spec, object_id)
-    except TokenError as exc:
-        connection.mark("EXPIRED", f"access token rejected by Meta: {exc.message or exc}")
-        _finish(run, started, client, work, exc, context)
-        raise SyncFailed(f"access token expired or invalid for {connection.ad_account_id}; re-authenticate",
-                         str(connection.id)) from exc
-    except GraphPermissionError as exc:
-        connection.mark("ERROR", f"permission denied by Meta: {exc.message or exc}")
-        _finish(run, started, client, work, exc, context)
-        raise SyncFailed(f"permission denied for {connection.ad_account_id}: {exc.message}",
-                         str(connection.id)) from exc
-    except MappingError as exc:
-        _finish(run, started, client, work, exc, context)
-        raise SyncFailed(f"{spec.level} {object_id} cannot be stored: {exc}", str(connection.id)) from exc
-    except BaseException as exc:
-        _finish(run, started, client, work, exc, context)
-        raise
-    return _finish(run, started, client, work, None, context)
-
-
-def _finish(run: SyncRun, started: float, client: GraphClient, work: _EntityRefresh | None,
-            exc: BaseException | None, context: dict[str, Any]) -> dict[str, Any]:
-    counts = work.counts if work else {}
-    duration_ms = int((time.monotonic() - started) * 1000)
-    run.update(set__status="FAILED" if exc else "SUCCESS", set__finished_at=utcnow(), set__duration_ms=duration_ms,
-               set__counts=counts, set__api_calls=client.calls, set__error_count=1 if exc else 0,
-               set__errors=[f"{exc.__class__.__name__}: {exc}"[:500]] if exc else [])
-    result = {**context, **counts, "duration_ms": duration_ms, "api_calls": client.calls}
-    if exc:
-        log.error("entity sync failed: %s", exc.__class__.__name__,
-                  extra={"event": "entity_sync_failed", **context, "error": str(exc)[:300]})
-    else:
-        log.info("entity synced", extra={"event": "entity_synced", **result})
-    return result
+        run.counts = work.counts
+        try:
+            work.refresh(spec, object_id)
+        except MappingError as exc:
+            raise SyncFailed(f"{spec.level} {object_id} cannot be stored: {exc}", str(connection.id)) from exc
+    return run.result()
 
 
 def sync_campaign_from_webhook(connection: MetaConnection, object_id: str,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,9 +18,10 @@ from pymongo import UpdateOne
 
 from metasync.entities.spec import AD, AD_SET, CAMPAIGN, ENTITY_SPECS, EntitySpec, MapContext, statuses_for
 from metasync.graph.client import GraphClient, default_client
-from metasync.graph.errors import GraphPermissionError, TokenError
 from metasync.entities.mapping import MappingError
-from metasync.store.documents import MetaConnection, SyncRun, as_utc, utcnow
+from metasync.store.documents import MetaConnection
+from metasync.infra.clock import as_utc, now_ms, utcnow
+from metasync.runs.lifecycle import recorded_run
 from metasync.connections.tokens import ensure_connection_access_token
 
 log = logging.getLogger(__name__)
@@ -33,25 +33,6 @@ ID_FILTER_CHUNK = 50
 ACCOUNT_FIELDS = "id,account_id,name,currency,timezone_name,account_status"
 
 ProgressCallback = Callable[[str, int], None]
-
-
-class SyncFailed(Exception):
-    """The sync of one connection failed as a whole (token, permission, configuration)."""
-
-    def __init__(self, message: str = "", connection_id: str = "", result: dict | None = None):
-        super().__init__(message, connection_id, result)
-        self.message = message
-        self.connection_id = connection_id
-        self.result = result or {}
-
-    def __str__(self) -> str:
-        return self.message
-
-
-def now_ms() -> datetime:
-    """Now, truncated to MongoDB's millisecond precision so stored and in-memory stamps compare equal."""
-    now = utcnow()
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 @dataclass
@@ -199,54 +180,21 @@ def sync_meta_connection(connection: MetaConnection, sync_performance: bool = Fa
     Raises SyncFailed when the connection as a whole cannot be synced (its status and reason are stored first).
     """
     client = (client or default_client()).scoped()
-    started = time.monotonic()
-    now = now_ms()
     incremental = not full and all(_watermark(connection, spec) for spec in ENTITY_SPECS)
-    run = SyncRun.begin(connection, "ENTITIES", trigger, now, full=not incremental)
-    log.info("sync started", extra={"event": "sync_started", "tenant_id": connection.tenant_id,
-                                    "ad_account_id": connection.ad_account_id, "mode": _mode(incremental),
-                                    "connection_id": str(connection.id)})
-    results: dict[str, EdgeResult] = {}
-    try:
+    mode = "incremental" if incremental else "full"
+    with recorded_run(connection, "ENTITIES", trigger, client, full=not incremental, mode=mode) as run:
+        run.counts = _counts({})
+        run.extra = {"marked_deleted": 0, "mode": mode}
         token = ensure_connection_access_token(connection, client)
         refresh_account_details(client, token, connection)
-        ctx = map_context(connection, now)
-        if incremental:
-            results = _sync_incremental(client, token, connection, ctx, progress)
-        else:
-            results = _sync_full(client, token, connection, ctx, progress)
-    except TokenError as exc:
-        connection.mark("EXPIRED", f"access token rejected by Meta: {exc.message or exc}")
-        _finish_failed(run, connection, started, client, exc)
-        raise SyncFailed(f"access token expired or invalid for {connection.ad_account_id}; re-authenticate",
-                         str(connection.id), _result(connection, results, started, client, incremental)) from exc
-    except GraphPermissionError as exc:
-        connection.mark("ERROR", f"permission denied by Meta: {exc.message or exc}")
-        _finish_failed(run, connection, started, client, exc)
-        raise SyncFailed(f"permission denied for {connection.ad_account_id}: {exc.message}", str(connection.id),
-                         _result(connection, results, started, client, incremental)) from exc
-    except BaseException as exc:
-        _finish_failed(run, connection, started, client, exc)
-        raise
-
-    watermarks = dict(connection.watermarks or {})
-    for spec in ENTITY_SPECS:
-        seen = results[spec.kind].max_updated
-        old = _watermark(connection, spec)
-        watermarks[spec.kind] = max(filter(None, (seen, old)), default=None) or now
-    result = _result(connection, results, started, client, incremental)
-    MetaConnection.objects(id=connection.id).update_one(
-        set__watermarks=watermarks, set__last_synced_at=utcnow(), set__updated_at=utcnow(),
-        **({"set__status": "ACTIVE"} if connection.status == "ERROR" else {}))
-    connection.watermarks = watermarks
-    errors = [m for r in results.values() for m in r.messages]
-    run.update(set__status="PARTIAL" if result["errors"] else "SUCCESS", set__finished_at=utcnow(),
-               set__duration_ms=result["duration_ms"], set__counts=_counts(results), set__api_calls=result["api_calls"],
-               set__error_count=result["errors"], set__errors=errors[:MAX_STORED_ERRORS])
-    log.info("sync finished", extra={"event": "sync_finished", "tenant_id": connection.tenant_id,
-                                     "ad_account_id": connection.ad_account_id, **_counts(results),
-                                     "duration_ms": result["duration_ms"], "api_calls": result["api_calls"],
-                                     "errors": result["errors"], "mode": result["mode"]})
+        ctx = map_context(connection, run.started_at)
+        sync_edges = _sync_incremental if incremental else _sync_full
+        results = sync_edges(client, token, connection, ctx, progress)
+        run.counts = _counts(results)
+        run.extra["marked_deleted"] = sum(r.marked_deleted for r in results.values())
+        run.add_errors(sum(r.errors for r in results.values()), [m for r in results.values() for m in r.messages])
+        _advance_watermarks(connection, results, run.started_at)
+    result = run.result()
     if sync_performance:
         from metasync.performance import sync_scheduled_performance
 
@@ -255,37 +203,21 @@ def sync_meta_connection(connection: MetaConnection, sync_performance: bool = Fa
     return result
 
 
-def _mode(incremental: bool) -> str:
-    return "incremental" if incremental else "full"
+def _advance_watermarks(connection: MetaConnection, results: dict[str, EdgeResult], now: datetime) -> None:
+    """The highest `updated_time` read per kind becomes the next incremental sync's starting point."""
+    watermarks = dict(connection.watermarks or {})
+    for spec in ENTITY_SPECS:
+        seen = results[spec.kind].max_updated
+        old = _watermark(connection, spec)
+        watermarks[spec.kind] = max(filter(None, (seen, old)), default=None) or now
+    MetaConnection.objects(id=connection.id).update_one(
+        set__watermarks=watermarks, set__last_synced_at=utcnow(), set__updated_at=utcnow(),
+        **({"set__status": "ACTIVE"} if connection.status == "ERROR" else {}))
+    connection.watermarks = watermarks
 
 
 def _counts(results: dict[str, EdgeResult]) -> dict[str, int]:
     return {spec.count_key: results[spec.kind].synced if spec.kind in results else 0 for spec in ENTITY_SPECS}
-
-
-def _result(connection: MetaConnection, results: dict[str, EdgeResult], started: float, client: GraphClient,
-            incremental: bool) -> dict[str, Any]:
-    return {
-        "connection_id": str(connection.id),
-        "tenant_id": connection.tenant_id,
-        "ad_account_id": connection.ad_account_id,
-        **_counts(results),
-        "errors": sum(r.errors for r in results.values()),
-        "marked_deleted": sum(r.marked_deleted for r in results.values()),
-        "duration_ms": int((time.monotonic() - started) * 1000),
-        "api_calls": client.calls,
-        "mode": _mode(incremental),
-    }
-
-
-def _finish_failed(run: SyncRun, connection: MetaConnection, started: float, client: GraphClient,
-                   exc: BaseException) -> None:
-    run.update(set__status="FAILED", set__finished_at=utcnow(),
-               set__duration_ms=int((time.monotonic() - started) * 1000), set__api_calls=client.calls,
-               set__error_count=1, set__errors=[f"{exc.__class__.__name__}: {exc}"[:500]])
-    log.error("sync failed: %s", exc.__class__.__name__,
-              extra={"event": "sync_failed", "tenant_id": connection.tenant_id,
-                     "ad_account_id": connection.ad_account_id, "error": str(exc)[:300]})
 
 
 def _sync_full(client: GraphClient, token: str, connection: MetaConnection, ctx: MapContext,

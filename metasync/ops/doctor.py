@@ -249,7 +249,7 @@ def check_rate_limits(connections: list | None = None) -> Check:
 
 
 def check_connections(settings: Settings, connections: list) -> Check:
-    from metasync.store.documents import as_utc, utcnow
+    from metasync.infra.clock import as_utc, utcnow
 
     by_status: dict[str, int] = {}
     for connection in connections:
@@ -319,7 +319,8 @@ def check_live_sync(connection_id: str) -> Check:
     """A real sync of one connection, under its lock like any other run."""
     from metasync.connections.registry import get_connection
     from metasync.infra.locks import LockBusy, connection_lock
-    from metasync.entities.sync import SyncFailed, sync_meta_connection
+    from metasync.entities.sync import sync_meta_connection
+    from metasync.runs.lifecycle import SyncFailed
 
     connection = get_connection(connection_id)
     if connection is None:

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import logging
-import time
 from datetime import date, datetime, timedelta
 from typing import Any, Callable
 
 from metasync.graph.client import GraphClient, default_client
-from metasync.graph.errors import GraphPermissionError, TokenError
-from metasync.store.documents import MetaConnection, SyncRun, as_utc, utcnow
+from metasync.store.documents import MetaConnection
+from metasync.infra.clock import as_utc, utcnow
 from metasync.performance.dates import DateRange, local_midnight, local_today, parse_date_request
 from metasync.performance.fetch import InsightsFetcher
 from metasync.performance.rows import LEVELS, SnapshotContext, SnapshotWriter
 from metasync.settings import get_settings
-from metasync.entities.sync import SyncFailed, now_ms, refresh_account_details
+from metasync.entities.sync import refresh_account_details
+from metasync.runs.lifecycle import recorded_run
 from metasync.connections.tokens import ensure_connection_access_token
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,6 @@ log = logging.getLogger(__name__)
 KIND = "PERFORMANCE"
 # Days every scheduled run pulls: today, yesterday and the day before, where numbers move the most.
 RECENT_DAYS = 3
-MAX_STORED_ERRORS = 20
 
 Progress = Callable[[str, int], None]
 # Given the account-local today: the days to pull, and whether that is the full lookback window.
@@ -81,42 +80,22 @@ def _run(connection: MetaConnection, choose: WindowChooser, client: GraphClient 
          progress: Progress | None) -> dict[str, Any]:
     # A caller's client (the entity sync's scoped one) is used as is, so its call count includes ours.
     client = client or default_client().scoped()
-    calls_before = client.calls
-    started = time.monotonic()
-    now = now_ms()
-    run = SyncRun.begin(connection, KIND, trigger, now)
     writers: dict[str, SnapshotWriter] = {}
-    window, full = None, False
-
-    def outcome() -> dict[str, Any]:
-        return _result(connection, writers, window, started, client.calls - calls_before)
-
-    try:
+    with recorded_run(connection, KIND, trigger, client) as run:
+        run.counts = _counts(writers)
+        run.live_counts = lambda: _counts(writers)  # rows written so far count, also when the run fails
         token = ensure_connection_access_token(connection, client)
         if not connection.currency or not connection.timezone_name:
             refresh_account_details(client, token, connection)
         window, full = choose(connection, local_today(connection.timezone_name))
-        run.update(set__full=full, set__counts={"since": str(window.since), "until": str(window.until)})
-        log.info("performance sync started", extra=_log_fields(connection, event="performance_started",
-                                                                window=str(window), lookback=full))
-        _fetch_levels(client, token, connection, window, now, progress, writers)
-    except TokenError as exc:
-        connection.mark("EXPIRED", f"access token rejected by Meta: {exc.message or exc}")
-        _finish_failed(run, connection, outcome(), exc)
-        raise SyncFailed(f"access token expired or invalid for {connection.ad_account_id}; re-authenticate",
-                         str(connection.id), outcome()) from exc
-    except GraphPermissionError as exc:
-        connection.mark("ERROR", f"permission denied by Meta: {exc.message or exc}")
-        _finish_failed(run, connection, outcome(), exc)
-        raise SyncFailed(f"permission denied for {connection.ad_account_id}: {exc.message}", str(connection.id),
-                         outcome()) from exc
-    except BaseException as exc:
-        _finish_failed(run, connection, outcome(), exc)
-        raise
-
-    result = {**outcome(), "lookback": full}
-    _finish_succeeded(run, connection, writers, window, result)
-    return result
+        run.record.update(set__full=full)
+        run.counts.update(since=str(window.since), until=str(window.until))
+        _fetch_levels(client, token, connection, window, run.started_at, progress, writers)
+        run.add_errors(sum(w.result.errors for w in writers.values()),
+                       [m for w in writers.values() for m in w.result.messages])
+        _record_performance_synced(connection, run.started_at if full else None)
+        run.extra["lookback"] = full
+    return run.result()
 
 
 def _fetch_levels(client: GraphClient, token: str, connection: MetaConnection, window: DateRange, now: datetime,
@@ -131,54 +110,15 @@ def _fetch_levels(client: GraphClient, token: str, connection: MetaConnection, w
         fetcher.fetch_level(level, window, writer)
 
 
-def _finish_succeeded(run: SyncRun, connection: MetaConnection, writers: dict[str, SnapshotWriter],
-                      window: DateRange, result: dict[str, Any]) -> None:
-    messages = [m for writer in writers.values() for m in writer.result.messages]
-    lookback = {"set__performance_lookback_started_at": run.started_at} if result["lookback"] else {}
+def _record_performance_synced(connection: MetaConnection, lookback_started_at: datetime | None) -> None:
+    """When performance last synced, and (after a full-window pull) when the day's lookback was done."""
+    lookback = {"set__performance_lookback_started_at": lookback_started_at} if lookback_started_at else {}
     MetaConnection.objects(id=connection.id).update_one(set__last_performance_synced_at=utcnow(),
                                                         set__updated_at=utcnow(), **lookback)
-    if result["lookback"]:
-        connection.performance_lookback_started_at = run.started_at
-    run.update(set__status="PARTIAL" if result["errors"] else "SUCCESS", set__finished_at=utcnow(),
-               set__duration_ms=result["duration_ms"], set__counts=_counts(writers, window),
-               set__api_calls=result["api_calls"], set__error_count=result["errors"],
-               set__errors=messages[:MAX_STORED_ERRORS])
-    log.info("performance sync finished", extra=_log_fields(
-        connection, event="performance_finished", window=str(window), lookback=result["lookback"],
-        errors=result["errors"], api_calls=result["api_calls"], duration_ms=result["duration_ms"],
-        **_counts(writers, None)))
+    if lookback_started_at:
+        connection.performance_lookback_started_at = lookback_started_at
 
 
-def _counts(writers: dict[str, SnapshotWriter], window: DateRange | None) -> dict[str, Any]:
-    counts: dict[str, Any] = {level.count_key: writers[level.count_key].result.written if level.count_key in writers
-                              else 0 for level in LEVELS}
-    if window is not None:
-        counts.update(since=str(window.since), until=str(window.until))
-    return counts
-
-
-def _result(connection: MetaConnection, writers: dict[str, SnapshotWriter], window: DateRange | None,
-            started: float, api_calls: int) -> dict[str, Any]:
-    return {
-        "connection_id": str(connection.id),
-        "tenant_id": connection.tenant_id,
-        "ad_account_id": connection.ad_account_id,
-        **_counts(writers, window),
-        "errors": sum(writer.result.errors for writer in writers.values()),
-        "duration_ms": int((time.monotonic() - started) * 1000),
-        "api_calls": api_calls,
-    }
-
-
-def _finish_failed(run: SyncRun, connection: MetaConnection, result: dict[str, Any], exc: BaseException) -> None:
-    counts = {key: result[key] for key in ("campaigns", "ad_sets", "ads", "since", "until") if key in result}
-    run.update(set__status="FAILED", set__finished_at=utcnow(), set__duration_ms=result["duration_ms"],
-               set__counts=counts, set__api_calls=result["api_calls"], set__error_count=1,
-               set__errors=[f"{exc.__class__.__name__}: {exc}"[:500]])
-    log.error("performance sync failed: %s", exc.__class__.__name__,
-              extra=_log_fields(connection, event="performance_failed", error=str(exc)[:300]))
-
-
-def _log_fields(connection: MetaConnection, **fields) -> dict[str, Any]:
-    return {"tenant_id": connection.tenant_id, "ad_account_id": connection.ad_account_id,
-            "connection_id": str(connection.id), **fields}
+def _counts(writers: dict[str, SnapshotWriter]) -> dict[str, int]:
+    return {level.count_key: writers[level.count_key].result.written if level.count_key in writers else 0
+            for level in LEVELS}

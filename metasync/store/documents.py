@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 
 from mongoengine import (
@@ -18,21 +18,11 @@ from mongoengine import (
     StringField,
 )
 
+from metasync.infra.clock import utcnow
 from metasync.infra.crypto import decrypt_token, encrypt_token
 from metasync.entities.mapping import INTERNAL_STATUSES
 
 CONNECTION_STATUSES = ("ACTIVE", "EXPIRED", "ERROR", "DISABLED")
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """MongoDB returns naive UTC datetimes; make them aware."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
 class MetaConnection(Document):
