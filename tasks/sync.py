@@ -6,7 +6,8 @@ import logging
 
 from metasync.celery import app
 from metasync.graph.errors import RateLimitedError, is_retryable
-from metasync.infra.locks import LockBusy, connection_lock
+from metasync.infra.locks import LockBusy
+from metasync.runs.guard import ConnectionInactive, guarded_job
 from metasync.entities.sync import sync_meta_connection
 from metasync.runs.lifecycle import SyncFailed
 from tasks.base import MAX_TASK_RETRIES, load_connection, retry_countdown
@@ -14,21 +15,21 @@ from tasks.base import MAX_TASK_RETRIES, load_connection, retry_countdown
 log = logging.getLogger(__name__)
 
 
-def run_locked_connection_job(task, connection_id: str, lock_kind: str, job, *, skip_statuses=("EXPIRED", "DISABLED")):
-    """Shared task body: load, skip inactive, take the per-connection lock, run, retry what is retryable."""
+def run_locked_connection_job(task, connection_id: str, lock_kind: str, job):
+    """Shared task body: load, then run the job through the connection guard; retry what is retryable."""
     connection = load_connection(connection_id)
     if connection is None:
         log.warning("connection %s not found; nothing to do", connection_id,
                     extra={"event": "connection_missing", "connection_id": str(connection_id)[:64]})
         return {"connection_id": connection_id, "skipped": "not_found"}
-    if connection.status in skip_statuses:
-        log.info("connection %s is %s; skipped", connection_id, connection.status,
-                 extra={"event": "connection_skipped", "tenant_id": connection.tenant_id,
-                        "ad_account_id": connection.ad_account_id, "status": connection.status})
-        return {"connection_id": connection_id, "skipped": connection.status.lower()}
     try:
-        with connection_lock(connection_id, lock_kind):
+        with guarded_job(connection, lock_kind):
             return job(connection)
+    except ConnectionInactive as exc:
+        log.info("connection %s is %s; skipped", connection_id, exc.status,
+                 extra={"event": "connection_skipped", "tenant_id": connection.tenant_id,
+                        "ad_account_id": connection.ad_account_id, "status": exc.status})
+        return {"connection_id": connection_id, "skipped": exc.status.lower()}
     except LockBusy:
         log.info("%s of connection %s already running; skipped", lock_kind, connection_id,
                  extra={"event": "sync_skipped_locked", "tenant_id": connection.tenant_id,

@@ -69,23 +69,23 @@ def emit(result: dict[str, Any], as_json: bool, summary: str) -> None:
 def run_connections(connections_: Iterable, job, as_json: bool, describe, lock_kind: str = "sync") -> int:
     """Run `job(connection, progress)` for each connection under its lock (the same per-connection lock the Celery
     tasks take for this kind of job); print one line / JSON object each. Returns the number of failures."""
-    from metasync.infra.locks import LockBusy, connection_lock
+    from metasync.infra.locks import LockBusy
+    from metasync.runs.guard import ConnectionInactive, guarded_job
     from metasync.runs.lifecycle import SyncFailed
 
     failures = 0
     for connection in connections_:
         base = {"connection_id": str(connection.id), "tenant_id": connection.tenant_id,
                 "ad_account_id": connection.ad_account_id}
-        if connection.status in ("EXPIRED", "DISABLED"):
-            failures += 1
-            emit({**base, "status": "failed", "error": f"connection is {connection.status}"}, as_json,
-                  f"{connection.ad_account_id}: skipped, connection is {connection.status} "
-                  f"({connection.last_error or 're-authenticate with `metasync connections add`'})")
-            continue
         try:
-            with connection_lock(str(connection.id), lock_kind), \
-                    _progress(connection, enabled=not as_json) as progress:
+            with guarded_job(connection, lock_kind), _progress(connection, enabled=not as_json) as progress:
                 result = job(connection, progress)
+        except ConnectionInactive as exc:
+            failures += 1
+            emit({**base, "status": "failed", "error": str(exc)}, as_json,
+                 f"{connection.ad_account_id}: skipped, {exc} "
+                 f"({exc.reason or 're-authenticate with `metasync connections add`'})")
+            continue
         except LockBusy:
             failures += 1
             emit({**base, "status": "skipped", "error": "another sync of this connection is running"}, as_json,

@@ -11,7 +11,7 @@ from metasync.graph.client import GraphClient, default_client
 from metasync.graph.errors import GraphError, TokenError, TransientError
 from metasync.ops.doctor import FAIL, PASS, WARN, Check
 from metasync.infra.logs import redact
-from metasync.store.documents import MetaConnection
+from metasync.store.documents import SYNCABLE_STATUSES, MetaConnection
 from metasync.infra.clock import utcnow
 from metasync.settings import ConfigError
 from metasync.connections.tokens import refresh_connection_token
@@ -20,8 +20,6 @@ log = logging.getLogger(__name__)
 
 # A token needs one of these to read campaigns, ad sets, ads and insights.
 READ_SCOPES = ("ads_read", "ads_management")
-# Statuses whose tokens are worth renewing (EXPIRED cannot be exchanged; DISABLED is switched off on purpose).
-RENEWABLE_STATUSES = ("ACTIVE", "ERROR")
 
 
 def app_access_token(client: GraphClient) -> str:
@@ -141,7 +139,7 @@ def refresh_expiring_tokens(client: GraphClient | None = None, window_days: int 
     are left for the next run. Returns a summary."""
     client = client or default_client()
     window = timedelta(days=client.settings.token_refresh_window_days if window_days is None else window_days)
-    due = MetaConnection.objects(status__in=RENEWABLE_STATUSES, token_expires_at__ne=None,
+    due = MetaConnection.objects(status__in=SYNCABLE_STATUSES, token_expires_at__ne=None,
                                  token_expires_at__lte=utcnow() + window).order_by("tenant_id", "ad_account_id")
     summary: dict[str, Any] = {"due": 0, "refreshed": 0, "expired": 0, "failed": 0}
     for connection in due:

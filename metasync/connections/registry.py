@@ -9,7 +9,7 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from metasync.entities.mapping import normalize_ad_account_id
-from metasync.store.documents import MetaConnection, SyncRun
+from metasync.store.documents import SYNCABLE_STATUSES, MetaConnection, SyncRun
 from metasync.infra.clock import utcnow
 
 
@@ -44,7 +44,7 @@ def select_connections(tenant: str | None = None, include_inactive: bool = False
     if tenant:
         query["tenant_id"] = tenant
     if not include_inactive:
-        query["status__in"] = ["ACTIVE", "ERROR"]
+        query["status__in"] = list(SYNCABLE_STATUSES)
     return list(MetaConnection.objects(**query).order_by("tenant_id", "ad_account_id"))
 
 

@@ -14,7 +14,7 @@ from metasync.entities.spec import AD, AD_SET, CAMPAIGN, SPECS_BY_LEVEL, EntityS
 from metasync.graph.client import GraphClient, default_client
 from metasync.graph.errors import InvalidRequestError
 from metasync.entities.mapping import MappingError
-from metasync.store.documents import MetaConnection, entity_key
+from metasync.store.documents import SYNCABLE_STATUSES, MetaConnection, entity_key
 from metasync.entities.sync import refresh_account_details, upsert_payload
 from metasync.runs.lifecycle import SyncFailed, recorded_run
 from metasync.infra.clock import now_ms
@@ -22,8 +22,6 @@ from metasync.connections.tokens import ensure_connection_access_token
 
 log = logging.getLogger(__name__)
 
-# The statuses the scheduled sync still serves (ERROR is a failed run, not a dead token): webhooks reach them too.
-ROUTABLE_STATUSES = ("ACTIVE", "ERROR")
 # "Object with ID ... does not exist, cannot be loaded due to missing permissions, or does not support this
 # operation": what Meta answers for a deleted object.
 OBJECT_GONE_SUBCODE = 33
@@ -31,7 +29,7 @@ OBJECT_GONE_SUBCODE = 33
 
 def routable_connection_ids(ad_account_id: str) -> list[str]:
     """Every connection (one per tenant) that syncs this ad account."""
-    return [str(c.id) for c in MetaConnection.objects(ad_account_id=ad_account_id, status__in=ROUTABLE_STATUSES)
+    return [str(c.id) for c in MetaConnection.objects(ad_account_id=ad_account_id, status__in=SYNCABLE_STATUSES)
             .only("id").order_by("tenant_id")]
 
 

@@ -318,16 +318,19 @@ def _json_reason(response) -> str:
 def check_live_sync(connection_id: str) -> Check:
     """A real sync of one connection, under its lock like any other run."""
     from metasync.connections.registry import get_connection
-    from metasync.infra.locks import LockBusy, connection_lock
     from metasync.entities.sync import sync_meta_connection
+    from metasync.infra.locks import LockBusy
+    from metasync.runs.guard import ConnectionInactive, guarded_job
     from metasync.runs.lifecycle import SyncFailed
 
     connection = get_connection(connection_id)
     if connection is None:
         return Check("live sync", FAIL, f"no connection with id {connection_id!r}")
     try:
-        with connection_lock(str(connection.id)):
+        with guarded_job(connection):
             result = sync_meta_connection(connection, trigger="doctor")
+    except ConnectionInactive as exc:
+        return Check("live sync", FAIL, f"{connection.ad_account_id}: {exc}; {redact(exc.reason or 'not synced')}")
     except LockBusy:
         return Check("live sync", WARN, f"{connection.ad_account_id}: another sync of this connection is running")
     except SyncFailed as exc:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from metasync.infra import db
 from metasync.infra.locks import LockBusy, held_lock
-from metasync.store.documents import MetaConnection
+from metasync.store.documents import SYNCABLE_STATUSES, MetaConnection
 
 if TYPE_CHECKING:
     from metasync.graph.ratelimit import RateLimiter
@@ -23,8 +23,6 @@ log = logging.getLogger(__name__)
 SPREAD_SHARE = 0.8
 # Jitter is at most half a slot (so the order holds) and at most this many seconds.
 MAX_JITTER_SECONDS = 30.0
-# Connections in these states are never enqueued; a tenant must re-authenticate (EXPIRED) or re-enable them.
-SKIP_STATUSES = ("EXPIRED", "DISABLED")
 # Time left between the latest start and the Redis visibility timeout, on top of the task time limit.
 VISIBILITY_MARGIN_SECONDS = 300
 
@@ -80,7 +78,7 @@ def fan_out(task, interval_seconds: float, kwargs: dict[str, Any] | None = None,
         fields = {"connection_id": str(row["_id"]), "tenant_id": row.get("tenant_id"),
                   "ad_account_id": row.get("ad_account_id"), "task": task.name}
         status = row.get("status") or "ACTIVE"
-        if status in SKIP_STATUSES:
+        if status not in SYNCABLE_STATUSES:
             skipped[status.lower()] += 1
             log.info("connection %s is %s; not enqueued", fields["connection_id"], status,
                      extra={"event": "fanout_skipped", "reason": status.lower(), **fields})

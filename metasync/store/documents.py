@@ -23,6 +23,9 @@ from metasync.infra.crypto import decrypt_token, encrypt_token
 from metasync.entities.mapping import INTERNAL_STATUSES
 
 CONNECTION_STATUSES = ("ACTIVE", "EXPIRED", "ERROR", "DISABLED")
+# The statuses whose connections are synced (scheduled, webhooks, tokens renewed). ERROR is a failed run, which the
+# next run may mend; EXPIRED needs the tenant to re-authenticate, DISABLED was switched off on purpose.
+SYNCABLE_STATUSES = ("ACTIVE", "ERROR")
 
 
 class MetaConnection(Document):
@@ -58,6 +61,10 @@ class MetaConnection(Document):
             "status",
         ],
     }
+
+    @property
+    def may_sync(self) -> bool:
+        return self.status in SYNCABLE_STATUSES
 
     @property
     def access_token(self) -> str:
