@@ -12,23 +12,20 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable
-
-from pymongo import UpdateOne
+from typing import Any, Callable
 
 from metasync.entities.spec import AD, AD_SET, CAMPAIGN, ENTITY_SPECS, EntitySpec, MapContext, statuses_for
 from metasync.graph.client import GraphClient, default_client
 from metasync.entities.mapping import MappingError
 from metasync.store.documents import MetaConnection
+from metasync.store.writer import BatchWriter, WriteResult
 from metasync.infra.clock import as_utc, now_ms, utcnow
 from metasync.runs.lifecycle import recorded_run
 from metasync.connections.tokens import ensure_connection_access_token
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 500
 WATERMARK_OVERLAP = timedelta(minutes=5)
-MAX_STORED_ERRORS = 20
 ID_FILTER_CHUNK = 50
 ACCOUNT_FIELDS = "id,account_id,name,currency,timezone_name,account_status"
 
@@ -36,69 +33,44 @@ ProgressCallback = Callable[[str, int], None]
 
 
 @dataclass
-class EdgeResult:
-    synced: int = 0
-    errors: int = 0
+class EdgeResult(WriteResult):
     max_updated: datetime | None = None
     marked_deleted: int = 0
     status_changed_ids: list[str] = field(default_factory=list)
     parents: dict[str, str | None] = field(default_factory=dict)  # changed id -> its campaign
-    messages: list[str] = field(default_factory=list)
 
 
-class EntityWriter:
-    """Maps payloads and writes them with unordered bulk upserts in batches, counting what it did."""
+class EntityWriter(BatchWriter):
+    """Maps one edge's payloads through its spec and upserts them; notes the newest `updated_time` and, when asked,
+    which stored objects changed status."""
+
+    error_event = "object_skipped"
 
     def __init__(self, spec: EntitySpec, ctx: MapContext, track_status_changes: bool = False,
                  progress: ProgressCallback | None = None):
+        super().__init__(spec.collection, ctx.now, "first_seen_at", spec.kind,
+                         {"tenant_id": ctx.tenant_id, "ad_account_id": ctx.ad_account_id}, progress, EdgeResult())
         self.spec = spec
         self.ctx = ctx
         self.track_status_changes = track_status_changes
-        self.progress = progress
-        self.result = EdgeResult()
-        self._pending: list[dict[str, Any]] = []
 
-    def add_many(self, payloads: Iterable[dict[str, Any]]) -> None:
-        for payload in payloads:
-            self.add(payload)
-
-    def add(self, payload: dict[str, Any]) -> None:
-        try:
-            if not isinstance(payload, dict):
-                raise MappingError(f"expected an object, got {type(payload).__name__}")
-            doc = self.spec.mapper(payload, self.ctx)
-        except (MappingError, ValueError, TypeError) as exc:
-            self.result.errors += 1
-            message = f"{self.spec.level} {_payload_id(payload)}: {exc}"
-            if len(self.result.messages) < MAX_STORED_ERRORS:
-                self.result.messages.append(message)
-            log.warning("skipping object that cannot be mapped: %s", message,
-                        extra={"event": "object_skipped", "tenant_id": self.ctx.tenant_id,
-                               "ad_account_id": self.ctx.ad_account_id})
-            return
+    def map(self, payload: Any) -> dict[str, Any]:
+        if not isinstance(payload, dict):
+            raise MappingError(f"expected an object, got {type(payload).__name__}")
+        doc = self.spec.mapper(payload, self.ctx)
         updated = doc.get("updated_time")
         if updated and (self.result.max_updated is None or updated > self.result.max_updated):
             self.result.max_updated = updated
-        self._pending.append(doc)
-        if len(self._pending) >= BATCH_SIZE:
-            self.flush()
+        return doc
 
-    def flush(self) -> None:
-        if not self._pending:
-            return
-        docs, self._pending = self._pending, []
-        collection = self.spec.collection
+    def describe_error(self, payload: Any, exc: Exception) -> str:
+        return f"{self.spec.level} {_payload_id(payload)}: {exc}"
+
+    def before_write(self, docs: list[dict[str, Any]]) -> None:
         if self.track_status_changes:
-            for d in status_changes(collection, docs):
-                self.result.status_changed_ids.append(d["meta_id"])
-                self.result.parents[d["meta_id"]] = d.get("campaign_id")
-        ops = [UpdateOne({"_id": d["_id"]}, {"$set": {k: v for k, v in d.items() if k != "_id"},
-                                             "$setOnInsert": {"first_seen_at": self.ctx.now}}, upsert=True)
-               for d in docs]
-        collection.bulk_write(ops, ordered=False)
-        self.result.synced += len(docs)
-        if self.progress:
-            self.progress(self.spec.kind, self.result.synced)
+            for doc in status_changes(self.collection, docs):
+                self.result.status_changed_ids.append(doc["meta_id"])
+                self.result.parents[doc["meta_id"]] = doc.get("campaign_id")
 
 
 def status_changes(collection, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -217,7 +189,7 @@ def _advance_watermarks(connection: MetaConnection, results: dict[str, EdgeResul
 
 
 def _counts(results: dict[str, EdgeResult]) -> dict[str, int]:
-    return {spec.count_key: results[spec.kind].synced if spec.kind in results else 0 for spec in ENTITY_SPECS}
+    return {spec.count_key: results[spec.kind].written if spec.kind in results else 0 for spec in ENTITY_SPECS}
 
 
 def _sync_full(client: GraphClient, token: str, connection: MetaConnection, ctx: MapContext,

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from bson import ObjectId
-from pymongo import UpdateOne
 
 from metasync.entities.mapping import MappingError
 from metasync.store.documents import PerformanceSnapshot
+from metasync.store.writer import BatchWriter
 from metasync.performance.metrics import currency_exponent, derived_rates, extract_conversions, to_count, to_minor
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 500
-MAX_STORED_ERRORS = 20
 ID_FIELDS = ("campaign_id", "campaign_name", "adset_id", "adset_name", "ad_id", "ad_name")
 ROW_FIELDS = ("account_id", "account_currency", "date_start", "date_stop", "impressions", "clicks", "spend",
               "reach", "ctr", "cpc", "cpm", "actions", "action_values")
@@ -115,56 +113,25 @@ def snapshot_id(doc: dict[str, Any]) -> str:
     return f"{doc['tenant_id']}:{doc['entity_type']}:{doc['entity_id']}:{doc['date']}"
 
 
-@dataclass
-class LevelResult:
-    written: int = 0
-    errors: int = 0
-    messages: list[str] = field(default_factory=list)
-
-
-class SnapshotWriter:
-    """Maps the rows of one level and upserts them (unordered, in batches) on the snapshot's unique key.
+class SnapshotWriter(BatchWriter):
+    """Maps the rows of one level and upserts them on the snapshot's unique key.
 
     Nothing is looked up first: rows for objects the entity sync has not stored yet are written all the same.
     """
 
+    error_event = "insights_error"
+
     def __init__(self, level: InsightsLevel, ctx: SnapshotContext, progress: Callable[[str, int], None] | None = None):
+        super().__init__(PerformanceSnapshot._get_collection(), ctx.now, "first_fetched_at", level.count_key,
+                         {"tenant_id": ctx.tenant_id, "ad_account_id": ctx.ad_account_id}, progress)
         self.level = level
         self.ctx = ctx
-        self.progress = progress
-        self.result = LevelResult()
-        self._pending: list[dict[str, Any]] = []
 
-    def add_many(self, rows: Iterable[dict[str, Any]]) -> None:
-        for row in rows:
-            self.add(row)
+    def map(self, row: Any) -> dict[str, Any]:
+        if not isinstance(row, dict):
+            raise MappingError(f"expected an object, got {type(row).__name__}")
+        doc = map_insights_row(row, self.level, self.ctx)
+        return {"_id": snapshot_id(doc), **doc}
 
-    def add(self, row: dict[str, Any]) -> None:
-        try:
-            if not isinstance(row, dict):
-                raise MappingError(f"expected an object, got {type(row).__name__}")
-            doc = map_insights_row(row, self.level, self.ctx)
-        except MappingError as exc:
-            self.note_error(f"{self.level.entity_type} row skipped: {exc}")
-            return
-        self._pending.append(doc)
-        if len(self._pending) >= BATCH_SIZE:
-            self.flush()
-
-    def note_error(self, message: str) -> None:
-        self.result.errors += 1
-        if len(self.result.messages) < MAX_STORED_ERRORS:
-            self.result.messages.append(message)
-        log.warning("%s", message, extra={"event": "insights_error", "tenant_id": self.ctx.tenant_id,
-                                          "ad_account_id": self.ctx.ad_account_id})
-
-    def flush(self) -> None:
-        if not self._pending:
-            return
-        docs, self._pending = self._pending, []
-        ops = [UpdateOne({"_id": snapshot_id(doc)}, {"$set": doc, "$setOnInsert": {"first_fetched_at": self.ctx.now}},
-                         upsert=True) for doc in docs]
-        PerformanceSnapshot._get_collection().bulk_write(ops, ordered=False)
-        self.result.written += len(docs)
-        if self.progress:
-            self.progress(self.level.count_key, self.result.written)
+    def describe_error(self, row: Any, exc: Exception) -> str:
+        return f"{self.level.entity_type} row skipped: {exc}"
