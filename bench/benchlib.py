@@ -24,7 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from metasync.demo import public_uri
+from metasync.settings import mask_url_password
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO / "bench" / "results"
@@ -106,7 +106,7 @@ class BenchEnv:
                 info = client.admin.command("buildInfo")
                 client.drop_database(BENCH_DB)
         except pymongo.errors.PyMongoError as exc:
-            raise BenchError(f"MongoDB is not reachable at {public_uri(self.mongodb_uri)} "
+            raise BenchError(f"MongoDB is not reachable at {mask_url_password(self.mongodb_uri)} "
                              f"({exc.__class__.__name__}); run `make services` and export its env") from None
         if info.get("ferretdbVersion"):
             self.server = f"FerretDB {info['ferretdbVersion']} (MongoDB {info.get('version')} wire protocol)"
@@ -115,7 +115,7 @@ class BenchEnv:
         try:
             redis.Redis.from_url(self.redis_url, socket_connect_timeout=3).flushdb()
         except redis.RedisError as exc:
-            raise BenchError(f"Redis is not reachable at {public_uri(self.redis_url)} ({exc.__class__.__name__})")
+            raise BenchError(f"Redis is not reachable at {mask_url_password(self.redis_url)} ({exc.__class__.__name__})")
         return self
 
     def reset_data(self) -> None:

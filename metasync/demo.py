@@ -18,7 +18,6 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterator
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from rich.console import Console
@@ -99,12 +98,6 @@ def environment_for(sim: SimulatorServer, options: DemoOptions) -> dict[str, str
 
 
 # --- what the demo reads back ---------------------------------------------------------------------------------
-def public_uri(uri: str) -> str:
-    """MONGODB_URI without user and password."""
-    parts = urlsplit(uri)
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]))
-
-
 def server_description(database) -> str:
     info = database.client.server_info()
     if info.get("ferretdbVersion"):
@@ -182,7 +175,7 @@ class Demo:
         from pymongo.errors import PyMongoError
 
         from metasync.infra import db
-        from metasync.settings import get_settings
+        from metasync.settings import get_settings, mask_url_password
 
         settings = get_settings()
         try:
@@ -191,7 +184,7 @@ class Demo:
             db.ensure_indexes()
             self.server = server_description(self.db)
         except PyMongoError as exc:
-            raise DemoFailed(f"MongoDB is not reachable at {public_uri(settings.mongodb_uri)} "
+            raise DemoFailed(f"MongoDB is not reachable at {mask_url_password(settings.mongodb_uri)} "
                              f"({exc.__class__.__name__}); `make demo` starts a local one") from None
         client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3, socket_timeout=3)
         try:
@@ -370,13 +363,13 @@ class Demo:
 
     # ---------------------------------------------------------------------------------------------- where
     def _where(self) -> None:
-        from metasync.settings import get_settings
+        from metasync.settings import get_settings, mask_url_password
 
         counts = tenant_counts(self.db, DEMO_TENANT)
         self.facts["documents"] = counts
         self.console.print()
         self.console.rule("[bold]Where the data lives[/]", align="left")
-        self.console.print(f"MONGODB_URI {public_uri(get_settings().mongodb_uri)}: database {self.db.name!r} "
+        self.console.print(f"MONGODB_URI {mask_url_password(get_settings().mongodb_uri)}: database {self.db.name!r} "
                            f"on {self.server}.")
         table = Table("collection", f"documents of tenant {DEMO_TENANT!r}")
         for name, count in counts.items():

@@ -9,6 +9,7 @@ from typing import Any
 
 from metasync.graph.client import GraphClient, default_client
 from metasync.graph.errors import GraphError, TokenError, TransientError
+from metasync.graph.oauth import app_access_token
 from metasync.ops.doctor import FAIL, PASS, WARN, Check
 from metasync.infra.logs import redact
 from metasync.store.documents import SYNCABLE_STATUSES, MetaConnection
@@ -20,20 +21,6 @@ log = logging.getLogger(__name__)
 
 # A token needs one of these to read campaigns, ad sets, ads and insights.
 READ_SCOPES = ("ads_read", "ads_management")
-
-
-def app_access_token(client: GraphClient) -> str:
-    """An app access token from META_APP_ID / META_APP_SECRET (`client_credentials`): proves both are right."""
-    settings = client.settings
-    if not settings.meta_app_id or not settings.meta_app_secret:
-        raise ConfigError("META_APP_ID and META_APP_SECRET must be set")
-    payload = client.request("GET", "oauth/access_token", None, params={
-        "client_id": settings.meta_app_id, "client_secret": settings.meta_app_secret,
-        "grant_type": "client_credentials"})
-    token = payload.get("access_token") if isinstance(payload, dict) else None
-    if not token:
-        raise GraphError("oauth/access_token answered without an access_token")
-    return str(token)
 
 
 def debug_token(client: GraphClient, app_token: str, input_token: str) -> dict[str, Any]:

@@ -7,29 +7,12 @@ from datetime import timedelta
 
 from metasync.graph.client import GraphClient, default_client
 from metasync.graph.errors import GraphError, TokenError
+from metasync.graph.oauth import exchange_long_lived_token
+from metasync.settings import ConfigError
 from metasync.store.documents import MetaConnection
 from metasync.infra.clock import as_utc, utcnow
 
 log = logging.getLogger(__name__)
-
-
-def exchange_long_lived_token(token: str, client: GraphClient | None = None) -> tuple[str, int | None]:
-    """Trade a (short- or long-lived) user token for a fresh long-lived one: (token, expires_in seconds)."""
-    client = client or default_client()
-    settings = client.settings
-    if not settings.meta_app_id or not settings.meta_app_secret:
-        raise GraphError("META_APP_ID and META_APP_SECRET are needed to exchange tokens")
-    payload = client.request("GET", "oauth/access_token", None, params={
-        "grant_type": "fb_exchange_token",
-        "client_id": settings.meta_app_id,
-        "client_secret": settings.meta_app_secret,
-        "fb_exchange_token": token,
-    })
-    new_token = payload.get("access_token") if isinstance(payload, dict) else None
-    if not new_token:
-        raise TokenError("token exchange answered without an access_token")
-    expires_in = payload.get("expires_in")
-    return str(new_token), int(expires_in) if str(expires_in or "").isdigit() else None
 
 
 def token_needs_refresh(connection: MetaConnection, window_days: int) -> bool:
@@ -50,7 +33,7 @@ def refresh_connection_token(connection: MetaConnection, client: GraphClient | N
         connection.mark("EXPIRED", reason)
         raise TokenError(reason, code=190, subcode=463)
     try:
-        token, expires_in = exchange_long_lived_token(connection.access_token, client)
+        token, expires_in = exchange_long_lived_token(client, connection.access_token)
     except TokenError as exc:
         connection.mark("EXPIRED", f"token exchange refused: {exc.message or exc}")
         raise
@@ -72,7 +55,7 @@ def ensure_connection_access_token(connection: MetaConnection, client: GraphClie
             refresh_connection_token(connection, client)
         except TokenError:
             raise
-        except GraphError as exc:
+        except (GraphError, ConfigError) as exc:
             # Still valid for now: keep using it and try again next time.
             log.warning("token exchange failed, using the current token: %s", exc.__class__.__name__,
                         extra={"event": "token_refresh_failed", "tenant_id": connection.tenant_id})

@@ -13,10 +13,9 @@ import logging
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from typing import Any, Callable
-from urllib.parse import urlsplit, urlunsplit
 
 from metasync.infra.logs import redact
-from metasync.settings import ConfigError, Settings
+from metasync.settings import ConfigError, Settings, mask_url_password
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +45,6 @@ def all_passed(checks: list[Check]) -> bool:
     return not any(c.status == FAIL for c in checks)
 
 
-def safe_url(url: str | None) -> str:
-    """A URL for display: any password in it replaced."""
-    if not url:
-        return ""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{netloc[-1]}"))
-
-
 def _failed(name: str, exc: BaseException, what: str = "") -> Check:
     reason = redact(f"{exc.__class__.__name__}: {exc}")[:300]
     return Check(name, FAIL, f"{what}{': ' if what else ''}{reason}")
@@ -81,7 +69,7 @@ def check_configuration(settings: Settings) -> Check:
     summary = (f"META_APP_ID={shown['META_APP_ID'] or '-'}, META_API_VERSION={shown['META_API_VERSION']}, "
                f"META_GRAPH_URL={shown['META_GRAPH_URL']}, LOG_FORMAT={shown['LOG_FORMAT']}; "
                + ", ".join(f"{k} {v.strip('()')}" for k, v in secrets.items()))
-    data = {k: (safe_url(v) if "://" in v else v) for k, v in shown.items()}
+    data = {k: (mask_url_password(v) if "://" in v else v) for k, v in shown.items()}
     if missing:
         return Check("configuration", FAIL, f"not set: {', '.join(missing)} ({summary})", data)
     try:
@@ -133,7 +121,7 @@ def check_mongodb(settings: Settings, create_indexes: bool = False) -> list[Chec
 
     from metasync.infra import db
 
-    where = safe_url(settings.mongodb_uri)
+    where = mask_url_password(settings.mongodb_uri)
     try:
         with pymongo.MongoClient(settings.mongodb_uri, serverSelectionTimeoutMS=3000, connectTimeoutMS=3000) as client:
             client.admin.command("ping")
@@ -161,14 +149,14 @@ def check_redis(settings: Settings) -> Check:
     client = get_redis()
     client.ping()
     version = client.info("server").get("redis_version", "?")
-    return Check("redis", PASS, f"reachable at {safe_url(settings.redis_url)} (redis {version})")
+    return Check("redis", PASS, f"reachable at {mask_url_password(settings.redis_url)} (redis {version})")
 
 
 def check_celery(settings: Settings, workers_required: bool = True) -> list[Check]:
     """Broker reachable (and its queue length), workers answering a ping, a beat holding the schedule lock."""
     from metasync.celery import app
 
-    where = safe_url(settings.broker_url)
+    where = mask_url_password(settings.broker_url)
     queue = app.conf.task_default_queue
     try:
         with app.connection_for_write(connect_timeout=3) as conn:
