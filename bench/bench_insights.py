@@ -37,7 +37,7 @@ def per_object_insights(tenant: str, since: str, until: str, sample_ads: int) ->
     from metasync.graph.client import default_client
     from metasync.store.documents import PerformanceSnapshot
     from metasync.performance.rows import LEVELS, SnapshotContext, map_insights_row, snapshot_id
-    from metasync.entities.sync import refresh_account_details
+    from metasync.connections.account import refresh_account_details
     from metasync.infra.clock import now_ms
 
     client = default_client().scoped()

@@ -83,7 +83,7 @@ def run(args) -> None:
     import pymongo
 
     from metasync.infra import db as metasync_db
-    from metasync.store.documents import MetaConnection, SyncRun
+    from metasync.store.documents import MetaConnection, SyncRun, ensure_indexes
     from metasync.infra.clock import as_utc
     from metasync.performance.run import lookback_due
     from metasync.ops.status import latest_runs
@@ -99,7 +99,7 @@ def run(args) -> None:
         results = Results("bench_queries", args, env)
         database = pymongo.MongoClient(env.mongodb_uri).get_default_database()
         metasync_db.connect()
-        metasync_db.ensure_indexes()
+        ensure_indexes()
         started = time.perf_counter()
         ids = populate(database, **sizes)
         print(f"populated in {time.perf_counter() - started:.0f} s: {sizes}", flush=True)

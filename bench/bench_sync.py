@@ -37,7 +37,8 @@ def naive_entity_sync(tenant: str, page_size: int = NAIVE_PAGE_SIZE) -> dict:
     size, and each object read and saved on its own through mongoengine."""
     from metasync.entities.spec import ENTITY_SPECS
     from metasync.graph.client import default_client
-    from metasync.entities.sync import edge_params, map_context, refresh_account_details
+    from metasync.entities.sync import edge_params, map_context
+    from metasync.connections.account import refresh_account_details
 
     client = default_client().scoped()
     connection = bench_connection(tenant)

@@ -175,13 +175,14 @@ class Demo:
         from pymongo.errors import PyMongoError
 
         from metasync.infra import db
+        from metasync.store.documents import ensure_indexes
         from metasync.settings import get_settings, mask_url_password
 
         settings = get_settings()
         try:
             self.db = db.connect()
             self.db.client.admin.command("ping")
-            db.ensure_indexes()
+            ensure_indexes()
             self.server = server_description(self.db)
         except PyMongoError as exc:
             raise DemoFailed(f"MongoDB is not reachable at {mask_url_password(settings.mongodb_uri)} "

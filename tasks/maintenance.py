@@ -7,7 +7,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from metasync.infra import db
 from metasync.celery import app
-from metasync.connections.credentials import refresh_expiring_tokens
+from metasync.connections.tokens import refresh_expiring_tokens
 from metasync.ops.fanout import locked_fan_out
 from metasync.infra.locks import LockBusy, held_lock
 from metasync.settings import get_settings

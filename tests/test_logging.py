@@ -16,7 +16,8 @@ import requests
 import responses
 
 from metasync.connections.registry import upsert_connection
-from metasync.connections.credentials import check_credentials, refresh_expiring_tokens
+from metasync.ops.credentials import check_credentials
+from metasync.connections.tokens import refresh_expiring_tokens
 from metasync.infra.logs import configure_logging
 from metasync.infra.clock import utcnow
 from metasync.settings import get_settings

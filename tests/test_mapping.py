@@ -135,3 +135,10 @@ def test_ad_account_ids_are_normalised(raw, expected):
 def test_bad_ad_account_ids_are_rejected(raw):
     with pytest.raises(ValueError):
         normalize_ad_account_id(raw)
+
+
+def test_stored_status_vocabulary_is_what_the_mapping_produces():
+    from metasync.entities.mapping import EFFECTIVE_TO_INTERNAL
+    from metasync.store.documents import INTERNAL_STATUSES
+
+    assert set(INTERNAL_STATUSES) == set(EFFECTIVE_TO_INTERNAL.values()) | {"UNKNOWN"}

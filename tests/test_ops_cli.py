@@ -14,11 +14,10 @@ import requests
 import responses
 from click.testing import CliRunner
 
-from metasync.infra import db
 from metasync.cli import main
 from metasync.connections.registry import upsert_connection
-from metasync.graph.client import GraphClient, default_client
-from metasync.store.documents import MetaConnection, SyncRun
+from metasync.graph.client import default_client
+from metasync.store.documents import MetaConnection, SyncRun, ensure_indexes
 from metasync.infra.redis_client import reset_redis
 from metasync.simulator import SimConfig, SimulatorServer
 from tests.graph_fakes import GRAPH, FakeAccount, campaign, error_body, query_of
@@ -190,7 +189,7 @@ def test_check_against_the_simulator(cli, configure):
 # --- doctor --------------------------------------------------------------------------------------------------
 @pytest.fixture
 def indexed(mongo):
-    db.ensure_indexes()
+    ensure_indexes()
     return mongo
 
 

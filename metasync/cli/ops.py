@@ -43,7 +43,7 @@ def _checks_output(checks, as_json: bool) -> None:
 def check_command(ctx, tenant: str | None, connection_id: str | None, as_json: bool):
     """Check the Meta app credentials and each connection's token (validity, scopes, expiry) with Meta."""
     from metasync.cli.common import EXIT_FAILED, EXIT_OK, CliError, bootstrap
-    from metasync.connections.credentials import check_credentials
+    from metasync.ops.credentials import check_credentials
     from metasync.ops.doctor import all_passed
     from metasync.settings import get_settings
 

@@ -9,7 +9,15 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from metasync.entities.mapping import normalize_ad_account_id
-from metasync.store.documents import SYNCABLE_STATUSES, MetaConnection, SyncRun
+from metasync.store.documents import (
+    SYNCABLE_STATUSES,
+    Ad,
+    AdSet,
+    Campaign,
+    MetaConnection,
+    PerformanceSnapshot,
+    SyncRun,
+)
 from metasync.infra.clock import utcnow
 
 
@@ -66,12 +74,9 @@ def describe_connection(connection: MetaConnection) -> dict[str, Any]:
 
 def remove_connection(connection: MetaConnection, purge: bool = False) -> int:
     """Delete the connection; with `purge`, also every document synced through it. Returns documents purged."""
-    from metasync.entities.spec import ENTITY_SPECS
-
     removed = 0
     if purge:
-        for spec in ENTITY_SPECS:
-            removed += spec.collection.delete_many({"connection": connection.id}).deleted_count
-        removed += SyncRun.objects(connection=connection.id).delete()
+        for document in (Campaign, AdSet, Ad, PerformanceSnapshot, SyncRun):
+            removed += document.objects(connection=connection.id).delete()
     connection.delete()
     return removed

@@ -40,9 +40,6 @@ EFFECTIVE_TO_INTERNAL = {
     "ARCHIVED": "ARCHIVED",
     "DELETED": "DELETED",
 }
-INTERNAL_STATUSES = sorted(set(EFFECTIVE_TO_INTERNAL.values()) | {"UNKNOWN"})
-# Statuses after which an object no longer runs; used for "not ACTIVE" guarantees.
-INACTIVE_STATUSES = {"ARCHIVED", "DELETED"}
 
 GENDERS = {1: "male", 2: "female"}
 

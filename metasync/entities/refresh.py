@@ -15,7 +15,8 @@ from metasync.graph.client import GraphClient, default_client
 from metasync.graph.errors import InvalidRequestError
 from metasync.entities.mapping import MappingError
 from metasync.store.documents import SYNCABLE_STATUSES, MetaConnection, entity_key
-from metasync.entities.sync import refresh_account_details, upsert_payload
+from metasync.entities.sync import upsert_payload
+from metasync.connections.account import refresh_account_details
 from metasync.runs.lifecycle import SyncFailed, recorded_run
 from metasync.infra.clock import now_ms
 from metasync.connections.tokens import ensure_connection_access_token

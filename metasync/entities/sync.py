@@ -20,6 +20,8 @@ from metasync.entities.mapping import MappingError
 from metasync.store.documents import MetaConnection
 from metasync.store.writer import BatchWriter, WriteResult
 from metasync.infra.clock import as_utc, now_ms, utcnow
+from metasync.connections.account import refresh_account_details
+from metasync.performance import sync_scheduled_performance
 from metasync.runs.lifecycle import recorded_run
 from metasync.connections.tokens import ensure_connection_access_token
 
@@ -27,7 +29,6 @@ log = logging.getLogger(__name__)
 
 WATERMARK_OVERLAP = timedelta(minutes=5)
 ID_FILTER_CHUNK = 50
-ACCOUNT_FIELDS = "id,account_id,name,currency,timezone_name,account_status"
 
 ProgressCallback = Callable[[str, int], None]
 
@@ -126,19 +127,6 @@ def _sweep_missing(spec: EntitySpec, connection: MetaConnection, seen_at: dateti
     return result.modified_count
 
 
-def refresh_account_details(client: GraphClient, token: str, connection: MetaConnection) -> None:
-    """Currency and timezone of the ad account: money and dates are stored in them."""
-    account = client.fetch_node(token, connection.ad_account_id, {"fields": ACCOUNT_FIELDS},
-                                user_id=connection.meta_user_id, account_id=connection.ad_account_id)
-    updates = {"currency": account.get("currency"), "timezone_name": account.get("timezone_name"),
-               "account_name": account.get("name")}
-    updates = {k: v for k, v in updates.items() if v}
-    if updates:
-        MetaConnection.objects(id=connection.id).update_one(**{f"set__{k}": v for k, v in updates.items()})
-        for key, value in updates.items():
-            setattr(connection, key, value)
-
-
 def _watermark(connection: MetaConnection, spec: EntitySpec) -> datetime | None:
     value = (connection.watermarks or {}).get(spec.kind)
     return as_utc(value) if isinstance(value, datetime) else None
@@ -168,8 +156,6 @@ def sync_meta_connection(connection: MetaConnection, sync_performance: bool = Fa
         _advance_watermarks(connection, results, run.started_at)
     result = run.result()
     if sync_performance:
-        from metasync.performance import sync_scheduled_performance
-
         result["performance"] = sync_scheduled_performance(connection, client=client, trigger=trigger)
         result["api_calls"] = client.calls
     return result

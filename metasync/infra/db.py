@@ -33,21 +33,3 @@ def disconnect() -> None:
     with _lock:
         mongoengine.disconnect_all()
         _connected_pid = _connected_uri = None
-
-
-def ensure_indexes() -> list[str]:
-    """Create every collection's indexes (mongoengine does this lazily; the CLI and doctor want it now)."""
-    from metasync.store.documents import Ad, AdSet, Campaign, MetaConnection, SyncRun
-
-    connect()
-    documents = [MetaConnection, Campaign, AdSet, Ad, SyncRun]
-    try:
-        from metasync.store.documents import PerformanceSnapshot  # added with performance sync
-        documents.append(PerformanceSnapshot)
-    except ImportError:
-        pass
-    names = []
-    for document in documents:
-        document.ensure_indexes()
-        names.append(document._get_collection_name())
-    return names

@@ -120,6 +120,7 @@ def check_mongodb(settings: Settings, create_indexes: bool = False) -> list[Chec
     import pymongo
 
     from metasync.infra import db
+    from metasync.store.documents import ensure_indexes
 
     where = mask_url_password(settings.mongodb_uri)
     try:
@@ -131,7 +132,7 @@ def check_mongodb(settings: Settings, create_indexes: bool = False) -> list[Chec
                 Check("indexes", SKIP, "MongoDB is not reachable")]
     checks = [Check("mongodb", PASS, f"reachable at {where} (server {version})")]
     if create_indexes:
-        db.ensure_indexes()
+        ensure_indexes()
     missing = missing_indexes(db.connect())
     if missing:
         listed = ", ".join(f"{coll} ({len(keys)})" for coll, keys in missing.items())

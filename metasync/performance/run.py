@@ -13,7 +13,7 @@ from metasync.performance.dates import DateRange, local_midnight, local_today, p
 from metasync.performance.fetch import InsightsFetcher
 from metasync.performance.rows import LEVELS, SnapshotContext, SnapshotWriter
 from metasync.settings import get_settings
-from metasync.entities.sync import refresh_account_details
+from metasync.connections.account import refresh_account_details
 from metasync.runs.lifecycle import recorded_run
 from metasync.connections.tokens import ensure_connection_access_token
 

@@ -20,9 +20,10 @@ from mongoengine import (
 
 from metasync.infra.clock import utcnow
 from metasync.infra.crypto import decrypt_token, encrypt_token
-from metasync.entities.mapping import INTERNAL_STATUSES
 
 CONNECTION_STATUSES = ("ACTIVE", "EXPIRED", "ERROR", "DISABLED")
+# The internal `status` of a campaign, ad set or ad (metasync.entities.mapping derives it from Meta's).
+INTERNAL_STATUSES = ("ACTIVE", "ARCHIVED", "DELETED", "DISAPPROVED", "PAUSED", "PENDING", "UNKNOWN", "WITH_ISSUES")
 # The statuses whose connections are synced (scheduled, webhooks, tokens renewed). ERROR is a failed run, which the
 # next run may mend; EXPIRED needs the tenant to re-authenticate, DISABLED was switched off on purpose.
 SYNCABLE_STATUSES = ("ACTIVE", "ERROR")
@@ -286,3 +287,11 @@ class PerformanceSnapshot(Document):
     @property
     def revenue_amount(self) -> Decimal:
         return Decimal(int(self.revenue or 0)).scaleb(-int(self.currency_exponent))
+
+
+def ensure_indexes() -> list[str]:
+    """Create every collection's indexes now (mongoengine would on first use); returns the collection names."""
+    documents = (MetaConnection, Campaign, AdSet, Ad, SyncRun, PerformanceSnapshot)
+    for document in documents:
+        document.ensure_indexes()
+    return [document._get_collection_name() for document in documents]

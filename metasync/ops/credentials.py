@@ -1,5 +1,4 @@
-"""Credentials: verify the Meta app and every connection's token with Meta (`metasync check`), and renew
-tokens before they expire (`refresh_tokens`), naming the tenants that must re-authenticate."""
+"""`metasync check`: the Meta app and every connection's token, verified with Meta (read-only)."""
 
 from __future__ import annotations
 
@@ -8,14 +7,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from metasync.graph.client import GraphClient, default_client
-from metasync.graph.errors import GraphError, TokenError, TransientError
+from metasync.graph.errors import GraphError, TransientError
 from metasync.graph.oauth import app_access_token
 from metasync.ops.doctor import FAIL, PASS, WARN, Check
 from metasync.infra.logs import redact
-from metasync.store.documents import SYNCABLE_STATUSES, MetaConnection
+from metasync.store.documents import MetaConnection
 from metasync.infra.clock import utcnow
 from metasync.settings import ConfigError
-from metasync.connections.tokens import refresh_connection_token
 
 log = logging.getLogger(__name__)
 
@@ -118,41 +116,3 @@ def check_credentials(connections: list[MetaConnection], client: GraphClient | N
     for connection in connections:
         checks.append(check_connection_token(client, app_token, connection, now))
     return checks
-
-
-def refresh_expiring_tokens(client: GraphClient | None = None, window_days: int | None = None) -> dict[str, Any]:
-    """Exchange every renewable token that expires within the window. A token Meta refuses (or one already
-    expired) marks its connection EXPIRED and its tenant is logged as having to re-authenticate; other failures
-    are left for the next run. Returns a summary."""
-    client = client or default_client()
-    window = timedelta(days=client.settings.token_refresh_window_days if window_days is None else window_days)
-    due = MetaConnection.objects(status__in=SYNCABLE_STATUSES, token_expires_at__ne=None,
-                                 token_expires_at__lte=utcnow() + window).order_by("tenant_id", "ad_account_id")
-    summary: dict[str, Any] = {"due": 0, "refreshed": 0, "expired": 0, "failed": 0}
-    for connection in due:
-        summary["due"] += 1
-        fields = {"tenant_id": connection.tenant_id, "ad_account_id": connection.ad_account_id,
-                  "connection_id": str(connection.id)}
-        try:
-            refresh_connection_token(connection, client)
-        except TokenError as exc:
-            summary["expired"] += 1
-            log.warning("token of %s %s cannot be renewed; the tenant must re-authenticate",
-                        connection.tenant_id, connection.ad_account_id,
-                        extra={"event": "token_expired", **fields, "reason": redact(exc.message or str(exc))[:200]})
-        except (GraphError, ConfigError) as exc:
-            summary["failed"] += 1
-            log.warning("token of %s %s not renewed this time: %s", connection.tenant_id, connection.ad_account_id,
-                        exc.__class__.__name__, extra={"event": "token_refresh_failed", **fields,
-                                                       "error": exc.__class__.__name__})
-        else:
-            summary["refreshed"] += 1
-    tenants = sorted(set(MetaConnection.objects(status="EXPIRED").distinct("tenant_id")))
-    summary["reauthenticate"] = tenants
-    if tenants:
-        log.warning("tenants that must re-authenticate: %s", ", ".join(tenants),
-                    extra={"event": "reauthentication_needed", "tenants": tenants, "count": len(tenants)})
-    log.info("token refresh finished: %d due, %d renewed, %d expired, %d failed", summary["due"],
-             summary["refreshed"], summary["expired"], summary["failed"],
-             extra={"event": "tokens_refreshed", **{k: summary[k] for k in ("due", "refreshed", "expired", "failed")}})
-    return summary
