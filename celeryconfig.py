@@ -1,17 +1,15 @@
 """Celery configuration for metasync, read from the environment through `metasync.settings`."""
 
-import pkgutil
 from datetime import timedelta
 
-import tasks
 from metasync.settings import get_settings
 
 _settings = get_settings()
 
 broker_url = _settings.broker_url
 result_backend = _settings.redis_url
-# Every module in the `tasks` package defines tasks (base.py holds what they share).
-imports = tuple(f"tasks.{m.name}" for m in pkgutil.iter_modules(tasks.__path__) if m.name != "base")
+# The modules that define tasks, loaded by workers only: publishers (the web app) send tasks by name.
+imports = ("tasks.sync", "tasks.performance", "tasks.webhooks", "tasks.maintenance")
 
 task_serializer = "json"
 result_serializer = "json"

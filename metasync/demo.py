@@ -9,10 +9,10 @@ changes the simulated world and shows the targeted re-sync arriving.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -419,56 +419,29 @@ def _utc_ago(seconds: float):
     return utcnow() - timedelta(seconds=seconds)
 
 
-class WebhookServer:
-    """The webhook app (`webhooks.create_app`) served on a free loopback port by werkzeug, in a thread."""
+class _ChildProcess:
+    """A process of its own that the demo starts with this process's settings and stops; output goes to a log."""
 
-    def __init__(self) -> None:
-        from werkzeug.serving import WSGIRequestHandler, make_server
+    name = "child process"
 
-        from webhooks import create_app
-
-        class QuietHandler(WSGIRequestHandler):
-            def log_request(self, *args: Any) -> None:  # the demo says what arrived; no access log lines
-                pass
-
-        self._server = make_server("127.0.0.1", 0, create_app(), threaded=True, request_handler=QuietHandler)
-        self.url = f"http://127.0.0.1:{self._server.port}/webhooks/meta"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="metasync-demo-webhooks",
-                                        daemon=True)
-
-    def __enter__(self) -> "WebhookServer":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-
-class CeleryWorker:
-    """`celery -A metasync worker` (solo pool) in a child process with this process's settings."""
-
-    def __init__(self) -> None:
-        self._log = tempfile.NamedTemporaryFile(prefix="metasync-demo-worker-", suffix=".log", delete=False)
+    def __init__(self, argv: list[str]) -> None:
+        self.argv = argv
+        self._log = tempfile.NamedTemporaryFile(prefix="metasync-demo-", suffix=".log", delete=False)
         self.log_path = self._log.name
         self.process: subprocess.Popen | None = None
 
-    def __enter__(self) -> "CeleryWorker":
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "metasync", "worker", "--pool=solo", "--concurrency=1",
-             "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat",
-             f"--hostname=metasync-demo-{os.getpid()}@%h"],
-            env=dict(os.environ), stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
+    def __enter__(self):
+        self.process = subprocess.Popen(self.argv, env=dict(os.environ), stdin=subprocess.DEVNULL, stdout=self._log,
+                                        stderr=subprocess.STDOUT)
         return self
 
     def check(self) -> None:
         if self.process is not None and self.process.poll() is not None:
-            raise DemoFailed(f"the Celery worker exited with code {self.process.returncode} (log: {self.log_path})")
+            raise DemoFailed(f"the {self.name} exited with code {self.process.returncode} (log: {self.log_path})")
 
     def __exit__(self, exc_type, *exc: Any) -> None:
         if self.process is not None and self.process.poll() is None:
-            self.process.terminate()  # warm shutdown: finishes the task at hand
+            self.process.terminate()  # warm shutdown: finishes the request or task at hand
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -477,6 +450,47 @@ class CeleryWorker:
         self._log.close()
         if exc_type is None:
             os.unlink(self.log_path)
+
+
+class WebhookServer(_ChildProcess):
+    """The webhook app as production runs it (`gunicorn webhooks.wsgi:app`), on a free loopback port."""
+
+    name = "webhook app"
+    READY_SECONDS = 30
+
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        super().__init__([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+                          "--threads", "4", "--timeout", "30", "webhooks.wsgi:app"])
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.url = f"{self.base_url}/webhooks/meta"
+
+    def __enter__(self) -> "WebhookServer":
+        super().__enter__()
+        deadline = time.monotonic() + self.READY_SECONDS
+        while True:
+            self.check()
+            try:
+                requests.get(f"{self.base_url}/healthz", timeout=2)
+                return self
+            except requests.RequestException:
+                if time.monotonic() > deadline:
+                    raise DemoFailed(f"the {self.name} did not answer within {self.READY_SECONDS} s "
+                                     f"(log: {self.log_path})") from None
+                time.sleep(0.2)
+
+
+class CeleryWorker(_ChildProcess):
+    """`celery -A metasync worker` (solo pool)."""
+
+    name = "Celery worker"
+
+    def __init__(self) -> None:
+        super().__init__([sys.executable, "-m", "celery", "-A", "metasync", "worker", "--pool=solo", "--concurrency=1",
+                          "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat",
+                          f"--hostname=metasync-demo-{os.getpid()}@%h"])
 
 
 def run_demo(options: DemoOptions, console: Console | None = None) -> dict[str, Any]:

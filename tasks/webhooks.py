@@ -15,6 +15,7 @@ from metasync.infra.redis_client import get_redis
 from metasync.entities.refresh import routable_connection_ids, sync_entity_from_webhook
 from tasks.base import MAX_TASK_RETRIES
 from tasks.sync import run_locked_connection_job
+from metasync.webhook_events import ROUTE_TASK
 from metasync.webhook_events.dedupe import clear_pending
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 LOCKED_RETRY_SECONDS = 5.0
 
 
-@app.task(name="route_ad_account_change", bind=True, acks_late=True, ignore_result=True,
+@app.task(name=ROUTE_TASK, bind=True, acks_late=True, ignore_result=True,
           autoretry_for=(PyMongoError,), retry_backoff=30, retry_backoff_max=600, max_retries=MAX_TASK_RETRIES)
 def route_ad_account_change(self, ad_account_id: str, level: str, object_id: str) -> dict:
     """Enqueue `sync_entity` for every connection of the ad account. Idempotent: a re-run only re-reads again.

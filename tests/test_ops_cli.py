@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from metasync.cli import main
 from metasync.connections.registry import upsert_connection
 from metasync.graph.client import default_client
+from metasync.ops import doctor
 from metasync.store.documents import MetaConnection, SyncRun, ensure_indexes
 from metasync.infra.redis_client import reset_redis
 from metasync.simulator import SimConfig, SimulatorServer
@@ -291,7 +292,7 @@ def test_doctor_lists_paused_accounts_and_tenants_to_reauthenticate(cli, indexed
 
 
 def test_doctor_reports_a_webhook_app_that_cannot_be_imported(cli, indexed, monkeypatch):
-    monkeypatch.setitem(sys.modules, "webhooks", None)
+    monkeypatch.setattr(doctor, "SELF_TEST_MODULE", "webhooks.not_installed")
     result = cli("doctor", "--json", "--no-workers-ok")
 
     assert result.exit_code == 1

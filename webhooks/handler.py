@@ -12,8 +12,8 @@ from functools import lru_cache
 from typing import Any, Mapping, Sequence
 
 import redis
-from celery import Task
 
+from metasync.webhook_events import ROUTE_TASK
 from metasync.webhook_events.dedupe import ChangeDeduper, dedupe_key
 from webhooks.payload import ObjectChange, extract_changes
 from webhooks.publisher import BrokerUnavailable, TaskPublisher
@@ -28,10 +28,10 @@ class DispatchUnavailable(Exception):
 class ChangeDispatcher:
     """De-duplicates changes in Redis and publishes one routing task per new one."""
 
-    def __init__(self, deduper: ChangeDeduper, publisher: TaskPublisher, task: Task):
+    def __init__(self, deduper: ChangeDeduper, publisher: TaskPublisher, task_name: str = ROUTE_TASK):
         self.deduper = deduper
         self.publisher = publisher
-        self.task = task
+        self.task_name = task_name
 
     def dispatch(self, changes: Sequence[ObjectChange]) -> tuple[int, int]:
         """(enqueued, duplicates); raises DispatchUnavailable with every key it claimed released again."""
@@ -45,7 +45,7 @@ class ChangeDispatcher:
         new = [(change, key) for change, key, mine in zip(changes, keys, claimed) if mine]
         for index, (change, key) in enumerate(new):
             try:
-                self.publisher.publish(self.task, (change.ad_account_id, change.level, change.object_id))
+                self.publisher.publish(self.task_name, (change.ad_account_id, change.level, change.object_id))
             except BrokerUnavailable as exc:
                 self._release_quietly([k for _, k in new[index:]])
                 raise DispatchUnavailable(str(exc)) from exc
@@ -65,12 +65,10 @@ class ChangeDispatcher:
 
 def build_dispatcher(config: Mapping[str, Any]) -> ChangeDispatcher:
     """A dispatcher for the Redis, broker and window in `config` (keys as in `webhooks.config`)."""
-    from tasks.webhooks import route_ad_account_change  # here, not at the top: tasks.webhooks imports this package
-
     timeout = config["WEBHOOK_BROKER_TIMEOUT_SECONDS"]
     client = redis.Redis.from_url(config["REDIS_URL"], socket_timeout=timeout, socket_connect_timeout=timeout)
     return ChangeDispatcher(ChangeDeduper(client, config["WEBHOOK_DEDUPE_SECONDS"]),
-                            TaskPublisher(config["CELERY_BROKER_URL"], timeout), route_ad_account_change)
+                            TaskPublisher(config["CELERY_BROKER_URL"], timeout))
 
 
 @lru_cache(maxsize=1)

@@ -13,7 +13,6 @@ from typing import Any
 
 import kombu
 import redis
-from celery import Task
 from kombu.exceptions import KombuError
 
 # One quick reconnect covers a broker restart or a connection closed while idle; more would only delay the 503.
@@ -46,11 +45,13 @@ class TaskPublisher:
             self._pid = os.getpid()
         return self._connection
 
-    def publish(self, task: Task, args: tuple[Any, ...]) -> None:
-        """Hand one task message to the broker, or raise BrokerUnavailable."""
+    def publish(self, task_name: str, args: tuple[Any, ...]) -> None:
+        """Hand one message for the task named `task_name` to the broker, or raise BrokerUnavailable."""
+        from metasync.celery import app
+
         with self._lock:
             try:
-                task.apply_async(args, connection=self._connect(), retry=True, retry_policy=_RETRY_POLICY)
+                app.send_task(task_name, args, connection=self._connect(), retry=True, retry_policy=_RETRY_POLICY)
             except BROKER_ERRORS as exc:
                 self._discard()
                 raise BrokerUnavailable(f"broker unavailable: {exc.__class__.__name__}") from exc

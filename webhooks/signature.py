@@ -6,16 +6,15 @@ secret (not the header, not the expected digest) in any message.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import string
 from typing import Mapping
 
+from metasync.webhook_events.signature import ALGORITHMS, compute_signature
+
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 LEGACY_SIGNATURE_HEADER = "X-Hub-Signature"
 
-# Prefix -> (digest constructor, hex length). sha1 only for the legacy header.
-_ALGORITHMS = {"sha256": (hashlib.sha256, 64), "sha1": (hashlib.sha1, 40)}
 _HEX = frozenset(string.hexdigits)
 
 
@@ -48,12 +47,6 @@ def pick_signature_header(headers: Mapping[str, str]) -> tuple[str | None, bool]
     return (legacy, True) if legacy is not None else (None, False)
 
 
-def compute_signature(raw_body: bytes, app_secret: str, algorithm: str = "sha256") -> str:
-    """The header value Meta would send for this body: `sha256=<hex>` (or `sha1=<hex>`)."""
-    digest, _ = _ALGORITHMS[algorithm]
-    return f"{algorithm}={hmac.new(app_secret.encode(), raw_body, digest).hexdigest()}"
-
-
 def verify_meta_webhook_signature(signature_header: str | None, raw_body: bytes, app_secret: str | None = None,
                                   *, legacy: bool = False) -> str:
     """Check `signature_header` against `raw_body` (the bytes as received); returns the algorithm used.
@@ -75,7 +68,7 @@ def verify_meta_webhook_signature(signature_header: str | None, raw_body: bytes,
     if not sep or prefix.lower() != algorithm:
         header = LEGACY_SIGNATURE_HEADER if legacy else SIGNATURE_HEADER
         raise WebhookSignatureError(f"{header} must have the form {algorithm}=<hex>", reason="bad_prefix")
-    _, hex_length = _ALGORITHMS[algorithm]
+    _, hex_length = ALGORITHMS[algorithm]
     if len(received) != hex_length or not _HEX.issuperset(received):
         raise WebhookSignatureError(f"Signature is not a {hex_length}-character hex digest", reason="malformed")
     expected = compute_signature(raw_body, app_secret, algorithm).partition("=")[2]
