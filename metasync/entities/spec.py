@@ -1,6 +1,8 @@
-"""The declarative table that drives campaign, ad set and ad sync: edge, fields, parents, document and mapper.
+"""The declarative table that drives campaign, ad set and ad sync: edge, columns, parents and document.
 
-The Graph `fields=` list and the stored document come from the same spec, so the two cannot drift apart.
+Each level's columns are the single source of the Graph fields it requests and the fields it stores: `fields=`
+and the mapper are derived from them, and tests/test_entities_spec.py checks that each mongoengine document
+declares exactly those fields.
 """
 
 from __future__ import annotations
@@ -70,62 +72,59 @@ def _common(payload: dict[str, Any], ctx: MapContext) -> dict[str, Any]:
     }
 
 
-def _budgets(payload: dict[str, Any]) -> dict[str, Any]:
-    return {key: minor_units(payload.get(key)) for key in ("daily_budget", "lifetime_budget", "budget_remaining")}
+@dataclass(frozen=True)
+class Column:
+    """One stored field of a level: the Graph field it is read from (requested in `fields=`) and its conversion."""
 
+    name: str  # the stored field
+    source: str = ""  # the Graph field, as requested (default: `name`); several columns may read one field
+    convert: Callable[[Any], Any] = lambda value: value
 
-def map_campaign(payload: dict[str, Any], ctx: MapContext) -> dict[str, Any]:
-    doc = _common(payload, ctx)
-    doc.update(_budgets(payload))
-    doc.update(
-        objective=payload.get("objective"),
-        buying_type=payload.get("buying_type"),
-        bid_strategy=payload.get("bid_strategy"),
-        spend_cap=minor_units(payload.get("spend_cap")),
-        special_ad_categories=[str(c) for c in payload.get("special_ad_categories") or []],
-        start_time=parse_meta_time(payload.get("start_time")),
-        stop_time=parse_meta_time(payload.get("stop_time")),
-    )
-    return doc
+    @property
+    def graph_field(self) -> str:
+        return self.source or self.name
 
-
-def map_ad_set(payload: dict[str, Any], ctx: MapContext) -> dict[str, Any]:
-    doc = _common(payload, ctx)
-    doc.update(_budgets(payload))
-    learning = payload.get("learning_stage_info") if isinstance(payload.get("learning_stage_info"), dict) else {}
-    bid_amount = payload.get("bid_amount")
-    doc.update(
-        campaign_id=_id(payload.get("campaign_id")),
-        optimization_goal=payload.get("optimization_goal"),
-        billing_event=payload.get("billing_event"),
-        bid_strategy=payload.get("bid_strategy"),
-        bid_amount=minor_units(bid_amount),
-        start_time=parse_meta_time(payload.get("start_time")),
-        end_time=parse_meta_time(payload.get("end_time")),
-        destination_type=payload.get("destination_type"),
-        promoted_object=payload.get("promoted_object") if isinstance(payload.get("promoted_object"), dict) else {},
-        targeting=map_targeting(payload.get("targeting")),
-        learning_phase_status=learning.get("status"),
-        learning_stage_info=learning,
-    )
-    return doc
-
-
-def map_ad(payload: dict[str, Any], ctx: MapContext) -> dict[str, Any]:
-    doc = _common(payload, ctx)
-    feedback, policies = map_review_feedback(payload.get("ad_review_feedback"))
-    doc.update(
-        ad_set_id=_id(payload.get("adset_id")),
-        campaign_id=_id(payload.get("campaign_id")),
-        creative=map_creative(payload.get("creative")),
-        review_feedback=feedback,
-        policy_violations=policies,
-    )
-    return doc
+    def read(self, payload: dict[str, Any]) -> Any:
+        # `creative{id,name,...}` is requested with its subfields and answered under `creative`
+        return self.convert(payload.get(self.graph_field.split("{", 1)[0]))
 
 
 def _id(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _strings(value: Any) -> list[str]:
+    return [str(item) for item in value or []]
+
+
+BUDGETS = (Column("daily_budget", convert=minor_units), Column("lifetime_budget", convert=minor_units),
+           Column("budget_remaining", convert=minor_units))
+
+CAMPAIGN_COLUMNS = BUDGETS + (
+    Column("objective"), Column("buying_type"), Column("bid_strategy"), Column("spend_cap", convert=minor_units),
+    Column("special_ad_categories", convert=_strings), Column("start_time", convert=parse_meta_time),
+    Column("stop_time", convert=parse_meta_time),
+)
+
+AD_SET_COLUMNS = BUDGETS + (
+    Column("campaign_id", convert=_id), Column("optimization_goal"), Column("billing_event"), Column("bid_strategy"),
+    Column("bid_amount", convert=minor_units), Column("start_time", convert=parse_meta_time),
+    Column("end_time", convert=parse_meta_time), Column("destination_type"), Column("promoted_object", convert=_dict),
+    Column("targeting", convert=map_targeting),
+    Column("learning_phase_status", "learning_stage_info", lambda value: _dict(value).get("status")),
+    Column("learning_stage_info", convert=_dict),
+)
+
+AD_COLUMNS = (
+    Column("ad_set_id", "adset_id", _id), Column("campaign_id", convert=_id),
+    Column("creative", "creative{" + ",".join(CREATIVE_FIELDS) + "}", map_creative),
+    Column("review_feedback", "ad_review_feedback", lambda value: map_review_feedback(value)[0]),
+    Column("policy_violations", "ad_review_feedback", lambda value: map_review_feedback(value)[1]),
+)
 
 
 @dataclass(frozen=True)
@@ -134,59 +133,38 @@ class EntitySpec:
     level: str  # Meta's level name, as webhooks name it
     edge: str  # edge on the ad account
     filter_prefix: str  # prefix for `filtering` fields
-    fields: tuple[str, ...]
+    columns: tuple[Column, ...]  # this level's own stored fields (COMMON_FIELDS are read for every level)
     document: type[Document]
-    mapper: Callable[[dict[str, Any], MapContext], dict[str, Any]]
     parent_keys: tuple[tuple[str, str], ...]  # (payload field, level of the parent)
     count_key: str
 
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The Graph fields requested: the common ones, then each column's (once)."""
+        return tuple(dict.fromkeys(COMMON_FIELDS + tuple(column.graph_field for column in self.columns)))
+
     def fields_param(self) -> str:
         return ",".join(self.fields)
+
+    def mapper(self, payload: dict[str, Any], ctx: MapContext) -> dict[str, Any]:
+        """The stored document of one Graph object: the common fields, then this level's columns."""
+        doc = _common(payload, ctx)
+        doc.update({column.name: column.read(payload) for column in self.columns})
+        return doc
 
     @property
     def collection(self):
         return self.document._get_collection()
 
 
-CAMPAIGN = EntitySpec(
-    kind="campaigns",
-    level="CAMPAIGN",
-    edge="campaigns",
-    filter_prefix="campaign",
-    fields=COMMON_FIELDS + ("objective", "buying_type", "bid_strategy", "daily_budget", "lifetime_budget",
-                            "budget_remaining", "spend_cap", "special_ad_categories", "start_time", "stop_time"),
-    document=Campaign,
-    mapper=map_campaign,
-    parent_keys=(),
-    count_key="campaigns_synced",
-)
+CAMPAIGN = EntitySpec(kind="campaigns", level="CAMPAIGN", edge="campaigns", filter_prefix="campaign",
+                      columns=CAMPAIGN_COLUMNS, document=Campaign, parent_keys=(), count_key="campaigns_synced")
 
-AD_SET = EntitySpec(
-    kind="ad_sets",
-    level="AD_SET",
-    edge="adsets",
-    filter_prefix="adset",
-    fields=COMMON_FIELDS + ("campaign_id", "optimization_goal", "billing_event", "bid_strategy", "bid_amount",
-                            "daily_budget", "lifetime_budget", "budget_remaining", "targeting", "promoted_object",
-                            "destination_type", "learning_stage_info", "start_time", "end_time"),
-    document=AdSet,
-    mapper=map_ad_set,
-    parent_keys=(("campaign_id", "CAMPAIGN"),),
-    count_key="ad_sets_synced",
-)
+AD_SET = EntitySpec(kind="ad_sets", level="AD_SET", edge="adsets", filter_prefix="adset", columns=AD_SET_COLUMNS,
+                    document=AdSet, parent_keys=(("campaign_id", "CAMPAIGN"),), count_key="ad_sets_synced")
 
-AD = EntitySpec(
-    kind="ads",
-    level="AD",
-    edge="ads",
-    filter_prefix="ad",
-    fields=COMMON_FIELDS + ("adset_id", "campaign_id", "creative{" + ",".join(CREATIVE_FIELDS) + "}",
-                            "ad_review_feedback"),
-    document=Ad,
-    mapper=map_ad,
-    parent_keys=(("adset_id", "AD_SET"), ("campaign_id", "CAMPAIGN")),
-    count_key="ads_synced",
-)
+AD = EntitySpec(kind="ads", level="AD", edge="ads", filter_prefix="ad", columns=AD_COLUMNS, document=Ad,
+                parent_keys=(("adset_id", "AD_SET"), ("campaign_id", "CAMPAIGN")), count_key="ads_synced")
 
 ENTITY_SPECS: tuple[EntitySpec, ...] = (CAMPAIGN, AD_SET, AD)
 SPECS_BY_LEVEL = {spec.level: spec for spec in ENTITY_SPECS}
