@@ -10,13 +10,13 @@ import hashlib
 import hmac
 import json
 import logging
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Callable
 from urllib.parse import urlsplit, urlunsplit
 
 from metasync.logs import redact
-from metasync.settings import ConfigError, Settings
+from metasync.settings import SECRET_SETTINGS, ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def check_configuration(settings: Settings) -> Check:
     from metasync.crypto import decrypt_token, encrypt_token
 
     shown = settings.describe()
-    secrets = {f.metadata["env"]: shown[f.metadata["env"]] for f in fields(Settings) if f.metadata["secret"]}
+    secrets = {name: shown[name] for name in SECRET_SETTINGS}
     missing = [name for name in ("META_APP_ID", "META_APP_SECRET", "TOKEN_ENCRYPTION_KEY")
                if shown.get(name) in ("", "(not set)")]
     summary = (f"META_APP_ID={shown['META_APP_ID'] or '-'}, META_API_VERSION={shown['META_API_VERSION']}, "
