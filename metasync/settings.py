@@ -214,9 +214,11 @@ def reset_settings_cache() -> None:
 
 def settings_or_exit() -> Settings:
     """get_settings() for a program's start (Celery, the web app): a bad setting prints `error: ...` to stderr and
-    exits 2, without a traceback."""
+    exits 2 (4 under gunicorn), without a traceback."""
     try:
         return get_settings()
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+        # gunicorn restarts a worker that exits 2, again and again; its own "App failed to load" status (4) makes
+        # the master stop instead.
+        raise SystemExit(4 if "gunicorn" in sys.modules else 2) from None
