@@ -9,11 +9,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from dotenv import dotenv_values
 from pydantic import ValidationError
 
 import metasync.settings as settings_module
 from metasync.cli import main
 from metasync.settings import SECRET_SETTINGS, ConfigError, get_settings, load_settings
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def test_defaults_when_environment_is_empty():
@@ -239,6 +242,10 @@ def test_the_process_environment_is_validated_too(monkeypatch):
         load_settings(dotenv=False)
 
 
+def test_the_example_env_file_is_valid_and_gives_the_defaults():
+    assert load_settings(dotenv_values(REPO / ".env.example")) == load_settings({})
+
+
 def test_dotenv_never_overrides_the_environment(monkeypatch):
     calls = []
     monkeypatch.setattr(settings_module, "load_dotenv", lambda **kwargs: calls.append(kwargs))
@@ -274,7 +281,6 @@ def test_every_cli_command_that_reads_settings_stops_on_a_bad_one(settings_env, 
     assert (result.exit_code, result.output) == (2, f"error: {LOUD}\n")
 
 
-REPO = Path(__file__).resolve().parent.parent
 # Nothing listens there: a program that went past its settings would fail some other way, and touch no test data.
 NO_SERVERS = {"MONGODB_URI": "mongodb://127.0.0.1:1/metasync", "REDIS_URL": "redis://127.0.0.1:1/0",
               "CELERY_BROKER_URL": "redis://127.0.0.1:1/0"}
