@@ -2,9 +2,11 @@
 
 from datetime import timedelta
 
-from metasync.settings import get_settings
+from metasync.settings import settings_or_exit
 
-_settings = get_settings()
+# Worker, beat and every `celery -A metasync` command read their configuration here first: a bad setting stops
+# them with one line and exit 2.
+_settings = settings_or_exit()
 
 broker_url = _settings.broker_url
 result_backend = _settings.redis_url

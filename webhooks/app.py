@@ -6,15 +6,18 @@ from typing import Any, Mapping
 
 from flask import Flask
 
+from metasync.settings import settings_or_exit
 from webhooks.config import default_config
 from webhooks.handler import build_dispatcher
 from webhooks.views import EXTENSION, bp
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """The webhook app; `config` overrides `webhooks.config.default_config()` key by key."""
+    """The webhook app; `config` overrides `webhooks.config.default_config()` key by key.
+
+    Flask calls this for `flask --app webhooks.app`: a bad setting stops the program with one line and exit 2."""
     app = Flask(__name__, static_folder=None)
-    app.config.from_mapping(default_config())
+    app.config.from_mapping(default_config(settings_or_exit()))
     if config:
         app.config.from_mapping(config)
     # Werkzeug never reads more than this into memory. One byte over the limit: a chunked body (no length) is cut

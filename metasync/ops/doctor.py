@@ -10,12 +10,12 @@ import subprocess
 import sys
 import json
 import logging
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Callable
 
 from metasync.infra.logs import redact
-from metasync.settings import ConfigError, Settings, mask_url_password
+from metasync.settings import SECRET_SETTINGS, ConfigError, Settings, mask_url_password
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def check_configuration(settings: Settings) -> Check:
     from metasync.infra.crypto import decrypt_token, encrypt_token
 
     shown = settings.describe()
-    secrets = {f.metadata["env"]: shown[f.metadata["env"]] for f in fields(Settings) if f.metadata["secret"]}
+    secrets = {name: shown[name] for name in SECRET_SETTINGS}
     missing = [name for name in ("META_APP_ID", "META_APP_SECRET", "TOKEN_ENCRYPTION_KEY")
                if shown.get(name) in ("", "(not set)")]
     summary = (f"META_APP_ID={shown['META_APP_ID'] or '-'}, META_API_VERSION={shown['META_API_VERSION']}, "
