@@ -13,8 +13,19 @@ from __future__ import annotations
 import os
 import time
 
-from benchlib import (NAIVE_TENANT, TENANT, BenchEnv, Results, SimulatorProcess, add_account_options, base_parser,
-                      bench_connection, main_guard, ratio, run_in_child)
+from benchlib import (
+    NAIVE_TENANT,
+    TENANT,
+    BenchEnv,
+    Results,
+    SimulatorProcess,
+    add_account_options,
+    base_parser,
+    bench_connection,
+    main_guard,
+    ratio,
+    run_in_child,
+)
 
 NAIVE_PAGE_SIZE = 25
 
@@ -34,11 +45,11 @@ def performance_sync(tenant: str, since: str, until: str) -> dict:
 def per_object_insights(tenant: str, since: str, until: str, sample_ads: int) -> dict:
     """One insights query per object (paged at Graph's default size), each row saved on its own; for the first
     `sample_ads` ads and their ad sets and campaigns. Returns calls, rows and seconds per level."""
-    from metasync.graph.client import default_client
-    from metasync.store.documents import PerformanceSnapshot
-    from metasync.performance.rows import LEVELS, SnapshotContext, map_insights_row, snapshot_id
     from metasync.connections.account import refresh_account_details
+    from metasync.graph.client import default_client
     from metasync.infra.clock import now_ms
+    from metasync.performance.rows import LEVELS, SnapshotContext, map_insights_row, snapshot_id
+    from metasync.store.documents import PerformanceSnapshot
 
     client = default_client().scoped()
     connection = bench_connection(tenant)
@@ -130,7 +141,8 @@ def run(args) -> None:
                      f"daily rows {since}..{until}. metasync asks the ad account's insights edge once per level "
                      f"(asynchronous report runs where the range is long, completing on the first poll here); the "
                      f"per-object approach asks each campaign, ad set and ad, paged at {NAIVE_PAGE_SIZE} rows, and "
-                     f"saves row by row: measured on a sample, scaled per level to the account (calls and time; its rows/s is the "
+                     f"saves row by row: measured on a sample, scaled per level to the account (calls and time; its "
+                     f"rows/s is the "
                      f"sample's).")
         results.save([("", COLUMNS, lambda row: True)], "Insights: daily rows for every campaign, ad set and ad")
 

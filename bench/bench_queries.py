@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from benchlib import BenchEnv, Results, base_parser, main_guard, ratio
 
@@ -82,13 +83,13 @@ def populate(db, connections: int, campaigns: int, ad_sets: int, ads: int, runs_
 def run(args) -> None:
     import pymongo
 
-    from metasync.infra import db as metasync_db
-    from metasync.store.documents import MetaConnection, SyncRun, ensure_indexes
-    from metasync.infra.clock import as_utc
-    from metasync.performance.run import lookback_due
-    from metasync.ops.status import latest_runs
-    from metasync.entities.sync import status_changes
     from metasync.entities.refresh import routable_connection_ids
+    from metasync.entities.sync import status_changes
+    from metasync.infra import db as metasync_db
+    from metasync.infra.clock import as_utc
+    from metasync.ops.status import latest_runs
+    from metasync.performance.run import lookback_due
+    from metasync.store.documents import MetaConnection, SyncRun, ensure_indexes
 
     sizes = dict(connections=20, campaigns=10, ad_sets=50, ads=200, runs_per_connection=6, snapshots=300) \
         if args.quick else dict(connections=args.connections, campaigns=args.campaigns, ad_sets=args.ad_sets,

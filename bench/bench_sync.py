@@ -13,8 +13,20 @@ import os
 import time
 from math import ceil
 
-from benchlib import (NAIVE_TENANT, TENANT, BenchEnv, Results, SimulatorProcess, add_account_options, base_parser,
-                      bench_connection, int_list, main_guard, ratio, run_in_child)
+from benchlib import (
+    NAIVE_TENANT,
+    TENANT,
+    BenchEnv,
+    Results,
+    SimulatorProcess,
+    add_account_options,
+    base_parser,
+    bench_connection,
+    int_list,
+    main_guard,
+    ratio,
+    run_in_child,
+)
 
 NAIVE_PAGE_SIZE = 25  # Graph's default page size: what code that never sets `limit` gets
 
@@ -35,10 +47,10 @@ def entity_sync(tenant: str, full: bool) -> dict:
 def naive_entity_sync(tenant: str, page_size: int = NAIVE_PAGE_SIZE) -> dict:
     """The straightforward version: same Graph client and mapping, one edge after another at the default page
     size, and each object read and saved on its own through mongoengine."""
-    from metasync.entities.spec import ENTITY_SPECS
-    from metasync.graph.client import default_client
-    from metasync.entities.sync import edge_params, map_context
     from metasync.connections.account import refresh_account_details
+    from metasync.entities.spec import ENTITY_SPECS
+    from metasync.entities.sync import edge_params, map_context
+    from metasync.graph.client import default_client
 
     client = default_client().scoped()
     connection = bench_connection(tenant)
@@ -147,7 +159,8 @@ def run(args) -> None:
 
 
 def _figures(result: dict) -> dict:
-    return {"wall_s": round(result["wall_s"], 2), "calls": result["calls"], "simulator_calls": result["simulator_calls"],
+    return {"wall_s": round(result["wall_s"], 2), "calls": result["calls"],
+            "simulator_calls": result["simulator_calls"],
             "docs": result["docs"], "docs_per_s": round(result["docs_per_s"] or 0, 1),
             "peak_rss_mb": result["peak_rss_mb"], "baseline_rss_mb": result["baseline_rss_mb"],
             "errors": result["errors"]}

@@ -17,9 +17,10 @@ import subprocess
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -97,7 +98,7 @@ class BenchEnv:
         })
         self.server = "?"
 
-    def __enter__(self) -> "BenchEnv":
+    def __enter__(self) -> BenchEnv:
         import pymongo
         import redis
 
@@ -115,7 +116,8 @@ class BenchEnv:
         try:
             redis.Redis.from_url(self.redis_url, socket_connect_timeout=3).flushdb()
         except redis.RedisError as exc:
-            raise BenchError(f"Redis is not reachable at {mask_url_password(self.redis_url)} ({exc.__class__.__name__})")
+            raise BenchError(f"Redis is not reachable at {mask_url_password(self.redis_url)} "
+                             f"({exc.__class__.__name__})") from None
         return self
 
     def reset_data(self) -> None:
@@ -157,7 +159,7 @@ class SimulatorProcess:
         self.http = requests.Session()
         self.process: subprocess.Popen | None = None
 
-    def __enter__(self) -> "SimulatorProcess":
+    def __enter__(self) -> SimulatorProcess:
         self.process = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 120
         while True:

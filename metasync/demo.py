@@ -14,10 +14,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 import requests
 from rich.console import Console
@@ -175,8 +176,8 @@ class Demo:
         from pymongo.errors import PyMongoError
 
         from metasync.infra import db
-        from metasync.store.documents import ensure_indexes
         from metasync.settings import get_settings, mask_url_password
+        from metasync.store.documents import ensure_indexes
 
         settings = get_settings()
         try:
@@ -294,7 +295,7 @@ class Demo:
         self.facts["totals"] = {key: totals[key] for key in SUMMED}
 
     # ---------------------------------------------------------------------------------------------- webhooks
-    def _webhooks(self, connection, worker: "CeleryWorker", first: dict[str, Any]) -> None:
+    def _webhooks(self, connection, worker: CeleryWorker, first: dict[str, Any]) -> None:
         self.console.print()
         self.console.rule("[bold]3. Webhooks: a change in Meta, re-synced on its own[/]", align="left")
         with WebhookServer() as hooks:
@@ -314,8 +315,9 @@ class Demo:
             for result in answer.get("results", []):
                 delivery = result.get("webhook") or {}
                 if delivery.get("status_code") != 200:
+                    answer = delivery.get("response") or delivery.get("error")
                     raise DemoFailed(f"the webhook app refused the delivery for {result.get('id')}: "
-                                     f"{delivery.get('status_code')} {delivery.get('response') or delivery.get('error')}")
+                                     f"{delivery.get('status_code')} {answer}")
             self.console.print(
                 f"In the simulated Meta: renamed campaign {campaign['meta_id']} to [bold]{new_name!r}[/] and paused "
                 f"ad {ad['meta_id']}.\nMeta signed and POSTed a webhook for each to {hooks.url}; the app verified "
@@ -335,19 +337,20 @@ class Demo:
         self.facts["webhooks"] = {"seconds": round(landed, 1), "graph_calls": run_calls, "simulator_calls": calls,
                                   "objects": len(runs), "full_sync_calls": first["entity_calls"]}
 
-    def _wait_for(self, done, worker: "CeleryWorker") -> float:
+    def _wait_for(self, done, worker: CeleryWorker) -> float:
         started = time.monotonic()
         deadline = started + self.options.wait_seconds
         with self.console.status("waiting for the re-sync to land in MongoDB ..."):
             while not done():
                 worker.check()
                 if time.monotonic() > deadline:
-                    raise DemoFailed(f"the webhook re-sync did not reach MongoDB within {self.options.wait_seconds:.0f} s "
+                    raise DemoFailed(f"the webhook re-sync did not reach MongoDB within "
+                                     f"{self.options.wait_seconds:.0f} s "
                                      f"(worker log: {worker.log_path})")
                 time.sleep(0.1)
         return time.monotonic() - started
 
-    def _wait_for_runs(self, connection, since_monotonic: float, worker: "CeleryWorker") -> list[dict]:
+    def _wait_for_runs(self, connection, since_monotonic: float, worker: CeleryWorker) -> list[dict]:
         """The ENTITY sync runs the webhooks caused, once both have finished (they record their calls)."""
         since = _utc_ago(time.monotonic() - since_monotonic + 1)
         deadline = time.monotonic() + self.options.wait_seconds
@@ -467,7 +470,7 @@ class WebhookServer(_ChildProcess):
         self.base_url = f"http://127.0.0.1:{port}"
         self.url = f"{self.base_url}/webhooks/meta"
 
-    def __enter__(self) -> "WebhookServer":
+    def __enter__(self) -> WebhookServer:
         super().__enter__()
         deadline = time.monotonic() + self.READY_SECONDS
         while True:

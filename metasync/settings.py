@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any
 from urllib.parse import urlparse
 
 from dotenv import load_dotenv

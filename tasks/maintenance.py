@@ -5,11 +5,11 @@ from __future__ import annotations
 from pymongo.errors import ConnectionFailure
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from metasync.infra import db
 from metasync.celery import app
 from metasync.connections.tokens import refresh_expiring_tokens
-from metasync.ops.fanout import locked_fan_out
+from metasync.infra import db
 from metasync.infra.locks import LockBusy, held_lock
+from metasync.ops.fanout import locked_fan_out
 from metasync.settings import get_settings
 from tasks.sync import sync_connection
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 from metasync.celery import app
+from metasync.entities.sync import sync_meta_connection
 from metasync.graph.errors import RateLimitedError, is_retryable
 from metasync.infra.locks import LockBusy
 from metasync.runs.guard import ConnectionInactive, guarded_job
-from metasync.entities.sync import sync_meta_connection
 from metasync.runs.lifecycle import SyncFailed
 from tasks.base import MAX_TASK_RETRIES, load_connection, retry_countdown
 
@@ -46,7 +46,7 @@ def run_locked_connection_job(task, connection_id: str, lock_kind: str, job):
         log.warning("%s of connection %s will retry in %.0fs: %s", lock_kind, connection_id, countdown,
                     exc.__class__.__name__, extra={"event": "task_retry", "tenant_id": connection.tenant_id,
                                                     "ad_account_id": connection.ad_account_id})
-        raise task.retry(exc=exc, countdown=countdown, max_retries=MAX_TASK_RETRIES)
+        raise task.retry(exc=exc, countdown=countdown, max_retries=MAX_TASK_RETRIES) from exc
 
 
 @app.task(name="sync_connection", bind=True, acks_late=True, max_retries=MAX_TASK_RETRIES, ignore_result=False)

@@ -8,15 +8,15 @@ import random
 
 from pymongo.errors import PyMongoError
 
-from metasync.infra import db
 from metasync.celery import app
-from metasync.entities.spec import SPECS_BY_LEVEL
-from metasync.infra.redis_client import get_redis
 from metasync.entities.refresh import routable_connection_ids, sync_entity_from_webhook
-from tasks.base import MAX_TASK_RETRIES
-from tasks.sync import run_locked_connection_job
+from metasync.entities.spec import SPECS_BY_LEVEL
+from metasync.infra import db
+from metasync.infra.redis_client import get_redis
 from metasync.webhook_events import ROUTE_TASK
 from metasync.webhook_events.dedupe import clear_pending
+from tasks.base import MAX_TASK_RETRIES
+from tasks.sync import run_locked_connection_job
 
 log = logging.getLogger(__name__)
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 # Meta sends a number; anything much longer is not Meta and is not worth echoing back.
 MAX_CHALLENGE_LENGTH = 256

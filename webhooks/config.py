@@ -11,7 +11,6 @@ from typing import Any
 from metasync.settings import Settings, get_settings
 
 
-
 def default_config(settings: Settings | None = None) -> dict[str, Any]:
     settings = settings or get_settings()
     return {

@@ -8,8 +8,9 @@ read, kept out of the request) and enqueues `sync_entity(connection_id, level, o
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import redis
 
@@ -42,8 +43,8 @@ class ChangeDispatcher:
             # The SETs may have run before the reply was lost: free them so the retry is not taken for a duplicate.
             self._release_quietly(keys)
             raise DispatchUnavailable(f"de-duplication store unavailable: {exc.__class__.__name__}") from exc
-        new = [(change, key) for change, key, mine in zip(changes, keys, claimed) if mine]
-        for index, (change, key) in enumerate(new):
+        new = [(change, key) for change, key, mine in zip(changes, keys, claimed, strict=True) if mine]
+        for index, (change, _key) in enumerate(new):
             try:
                 self.publisher.publish(self.task_name, (change.ad_account_id, change.level, change.object_id))
             except BrokerUnavailable as exc:

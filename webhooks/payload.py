@@ -7,8 +7,9 @@ counted and skipped, so one bad change never blocks the others in the same deliv
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from metasync.entities.spec import SPECS_BY_LEVEL
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 import string
-from typing import Mapping
+from collections.abc import Mapping
 
 from metasync.webhook_events.signature import ALGORITHMS, compute_signature
 

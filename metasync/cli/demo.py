@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+
 @click.command("demo")
 @click.option("--webhooks", is_flag=True,
               help="Also start the webhook app and a Celery worker, change the simulated world and show the "

@@ -9,6 +9,7 @@ import json
 
 import click
 
+
 def _any_status(tenant: str | None, connection_id: str | None) -> list:
     """The connections asked for, whatever their status (`sync` only takes those that may sync)."""
     from metasync.cli.common import CliError

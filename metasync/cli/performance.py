@@ -53,7 +53,7 @@ def performance_command(ctx, tenant, connection_id, preset, since, until, as_jso
     With --loop and no dates, every round applies the scheduled lookback policy (recent days each round, the whole
     attribution window once a day), as the Celery schedule does.
     """
-    from metasync.cli.common import EXIT_FAILED, EXIT_OK, bootstrap, selected_connections, run_connections
+    from metasync.cli.common import EXIT_FAILED, EXIT_OK, bootstrap, run_connections, selected_connections
     from metasync.performance import sync_all_performance_data, sync_scheduled_performance
     from metasync.settings import get_settings
 

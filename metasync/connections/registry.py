@@ -9,6 +9,7 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from metasync.entities.mapping import normalize_ad_account_id
+from metasync.infra.clock import utcnow
 from metasync.store.documents import (
     SYNCABLE_STATUSES,
     Ad,
@@ -18,7 +19,6 @@ from metasync.store.documents import (
     PerformanceSnapshot,
     SyncRun,
 )
-from metasync.infra.clock import utcnow
 
 
 def get_connection(connection_id: str) -> MetaConnection | None:

@@ -10,10 +10,10 @@ from typing import Any
 from metasync.graph.client import GraphClient, default_client
 from metasync.graph.errors import GraphError, TokenError
 from metasync.graph.oauth import exchange_long_lived_token
-from metasync.settings import ConfigError
-from metasync.infra.logs import redact
-from metasync.store.documents import SYNCABLE_STATUSES, MetaConnection
 from metasync.infra.clock import as_utc, utcnow
+from metasync.infra.logs import redact
+from metasync.settings import ConfigError
+from metasync.store.documents import SYNCABLE_STATUSES, MetaConnection
 
 log = logging.getLogger(__name__)
 

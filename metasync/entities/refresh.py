@@ -10,16 +10,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from metasync.connections.account import refresh_account_details
+from metasync.connections.tokens import ensure_connection_access_token
+from metasync.entities.mapping import MappingError
 from metasync.entities.spec import AD, AD_SET, CAMPAIGN, SPECS_BY_LEVEL, EntitySpec
+from metasync.entities.sync import upsert_payload
 from metasync.graph.client import GraphClient, default_client
 from metasync.graph.errors import InvalidRequestError
-from metasync.entities.mapping import MappingError
-from metasync.store.documents import SYNCABLE_STATUSES, MetaConnection, entity_key
-from metasync.entities.sync import upsert_payload
-from metasync.connections.account import refresh_account_details
-from metasync.runs.lifecycle import SyncFailed, recorded_run
 from metasync.infra.clock import now_ms
-from metasync.connections.tokens import ensure_connection_access_token
+from metasync.runs.lifecycle import SyncFailed, recorded_run
+from metasync.store.documents import SYNCABLE_STATUSES, MetaConnection, entity_key
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,10 @@ declares exactly those fields.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from bson import ObjectId
 from mongoengine import Document

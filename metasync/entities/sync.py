@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
+from metasync.connections.account import refresh_account_details
+from metasync.connections.tokens import ensure_connection_access_token
+from metasync.entities.mapping import MappingError
 from metasync.entities.spec import AD, AD_SET, CAMPAIGN, ENTITY_SPECS, EntitySpec, MapContext, statuses_for
 from metasync.graph.client import GraphClient, default_client
-from metasync.entities.mapping import MappingError
-from metasync.store.documents import MetaConnection
-from metasync.store.writer import BatchWriter, WriteResult
 from metasync.infra.clock import as_utc, now_ms, utcnow
-from metasync.connections.account import refresh_account_details
 from metasync.performance import sync_scheduled_performance
 from metasync.runs.lifecycle import recorded_run
-from metasync.connections.tokens import ensure_connection_access_token
+from metasync.store.documents import MetaConnection
+from metasync.store.writer import BatchWriter, WriteResult
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,8 @@ import json
 import logging
 import os
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import backoff
@@ -20,7 +21,6 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from metasync.graph.errors import (
-    GraphError,
     RateLimitedError,
     ReduceDataError,
     TransientError,
@@ -28,8 +28,8 @@ from metasync.graph.errors import (
     classify_error,
     is_retryable_now,
 )
-from metasync.graph.usage import parse_usage_headers, pause_seconds_for
 from metasync.graph.ratelimit import RateLimiter, user_key_for
+from metasync.graph.usage import parse_usage_headers, pause_seconds_for
 from metasync.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ class GraphClient:
     def calls(self) -> int:
         return self.counter.value
 
-    def scoped(self) -> "GraphClient":
+    def scoped(self) -> GraphClient:
         child = GraphClient(self.settings, self.limiter, self._session, CallCounter())
         child.retry_base_seconds = self.retry_base_seconds
         return child

@@ -9,11 +9,11 @@ from typing import Any
 from metasync.graph.client import GraphClient, default_client
 from metasync.graph.errors import GraphError, TransientError
 from metasync.graph.oauth import app_access_token
-from metasync.ops.doctor import FAIL, PASS, WARN, Check
-from metasync.infra.logs import redact
-from metasync.store.documents import MetaConnection
 from metasync.infra.clock import utcnow
+from metasync.infra.logs import redact
+from metasync.ops.doctor import FAIL, PASS, WARN, Check
 from metasync.settings import ConfigError
+from metasync.store.documents import MetaConnection
 
 log = logging.getLogger(__name__)
 

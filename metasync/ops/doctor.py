@@ -6,13 +6,14 @@ A check never raises: whatever goes wrong becomes a failed line naming the cause
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import json
 import logging
+import subprocess
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 from metasync.infra.logs import redact
 from metasync.settings import SECRET_SETTINGS, ConfigError, Settings, mask_url_password
@@ -87,8 +88,9 @@ def check_configuration(settings: Settings) -> Check:
 # --- MongoDB --------------------------------------------------------------------------------------------------
 def _documents() -> list:
     """Every concrete metasync document (whatever modules have defined one by now)."""
-    import metasync.store.documents  # noqa: F401 - registers the core documents
     from mongoengine.base import _document_registry
+
+    import metasync.store.documents  # noqa: F401 - registers the core documents
 
     docs = [doc for doc in _document_registry.values()
             if doc.__module__.startswith("metasync") and not doc._meta.get("abstract")

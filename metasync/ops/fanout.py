@@ -94,7 +94,7 @@ def fan_out(task, interval_seconds: float, kwargs: dict[str, Any] | None = None,
         ready.append(fields["connection_id"])
 
     countdowns = spread_countdowns(len(ready), window, rng)
-    for connection_id, countdown in zip(ready, countdowns):
+    for connection_id, countdown in zip(ready, countdowns, strict=True):
         # A task still waiting when the next round is enqueued is superseded by it: let the broker drop it.
         task.apply_async(args=[connection_id], kwargs=dict(kwargs or {}), countdown=countdown,
                          expires=countdown + interval_seconds)

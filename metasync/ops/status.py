@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from metasync.store.documents import MetaConnection, SyncRun
 from metasync.infra.clock import as_utc
+from metasync.store.documents import MetaConnection, SyncRun
 
 
 def _iso(value) -> str | None:

@@ -33,7 +33,7 @@ class DateRange:
     def days(self) -> int:
         return (self.until - self.since).days + 1
 
-    def halves(self) -> tuple["DateRange", "DateRange"]:
+    def halves(self) -> tuple[DateRange, DateRange]:
         middle = self.since + timedelta(days=self.days // 2 - 1)
         return DateRange(self.since, middle), DateRange(middle + ONE_DAY, self.until)
 

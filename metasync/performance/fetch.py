@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from metasync.graph.client import GraphClient
 from metasync.graph.errors import GraphError, TooMuchDataError, TransientError, UnexpectedResponseError
-from metasync.store.documents import MetaConnection
 from metasync.performance.dates import DateRange
 from metasync.performance.rows import InsightsLevel, SnapshotWriter
+from metasync.store.documents import MetaConnection
 
 log = logging.getLogger(__name__)
 

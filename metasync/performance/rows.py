@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any
 
 from bson import ObjectId
 
 from metasync.entities.mapping import MappingError
+from metasync.performance.metrics import currency_exponent, derived_rates, extract_conversions, to_count, to_minor
 from metasync.store.documents import PerformanceSnapshot
 from metasync.store.writer import BatchWriter
-from metasync.performance.metrics import currency_exponent, derived_rates, extract_conversions, to_count, to_minor
 
 log = logging.getLogger(__name__)
 

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
+from metasync.connections.account import refresh_account_details
+from metasync.connections.tokens import ensure_connection_access_token
 from metasync.graph.client import GraphClient, default_client
-from metasync.store.documents import MetaConnection
 from metasync.infra.clock import as_utc, utcnow
 from metasync.performance.dates import DateRange, local_midnight, local_today, parse_date_request
 from metasync.performance.fetch import InsightsFetcher
 from metasync.performance.rows import LEVELS, SnapshotContext, SnapshotWriter
-from metasync.settings import get_settings
-from metasync.connections.account import refresh_account_details
 from metasync.runs.lifecycle import recorded_run
-from metasync.connections.tokens import ensure_connection_access_token
+from metasync.settings import get_settings
+from metasync.store.documents import MetaConnection
 
 log = logging.getLogger(__name__)
 

@@ -3,8 +3,8 @@ sync, and no other run of the same kind holds its lock."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from metasync.infra.locks import connection_lock
 from metasync.store.documents import MetaConnection

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from metasync.graph.client import GraphClient
 from metasync.graph.errors import GraphPermissionError, TokenError
@@ -85,8 +86,8 @@ class Run:
 
     def _finish(self, status: str, errors: list[str], error_count: int) -> None:
         self.record.update(set__status=status, set__finished_at=utcnow(), set__duration_ms=self.duration_ms,
-                           set__counts=self.current_counts(), set__api_calls=self.api_calls, set__error_count=error_count,
-                           set__errors=errors[:MAX_STORED_ERRORS])
+                           set__counts=self.current_counts(), set__api_calls=self.api_calls,
+                           set__error_count=error_count, set__errors=errors[:MAX_STORED_ERRORS])
 
     def _succeeded(self) -> None:
         self._finish("PARTIAL" if self.error_count else "SUCCESS", self.messages, self.error_count)

@@ -7,9 +7,10 @@ ever overwrite a document with the same key. An item that cannot be mapped is co
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from pymongo import UpdateOne
 from pymongo.collection import Collection

@@ -11,7 +11,7 @@ duplicates. The key is cleared again:
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import redis
 
