@@ -9,7 +9,8 @@ import random
 from pymongo.errors import PyMongoError
 
 from metasync.celery import app
-from metasync.entities.refresh import routable_connection_ids, sync_entity_from_webhook
+from metasync.connections.registry import routable_connection_ids
+from metasync.entities.refresh import sync_entity_from_webhook
 from metasync.entities.spec import SPECS_BY_LEVEL
 from metasync.infra import db
 from metasync.infra.redis_client import get_redis

@@ -12,6 +12,7 @@ from metasync.entities.mapping import normalize_ad_account_id
 from metasync.infra.clock import utcnow
 from metasync.store.documents import (
     SYNCABLE_STATUSES,
+    AccountRoute,
     Ad,
     AdSet,
     Campaign,
@@ -80,3 +81,13 @@ def remove_connection(connection: MetaConnection, purge: bool = False) -> int:
             removed += document.objects(connection=connection.id).delete()
     connection.delete()
     return removed
+
+
+def routable_connection_ids(ad_account_id: str) -> list[str]:
+    """Every connection (one per tenant) that syncs this ad account, in tenant order: by `_id`, from its route."""
+    route = AccountRoute.objects(id=ad_account_id).first()
+    ids = route.connections if route is not None else AccountRoute.rebuild(ad_account_id)
+    if not ids:
+        return []
+    found = MetaConnection.objects(id__in=ids).only("id", "tenant_id", "status")
+    return [str(c.id) for c in sorted(found, key=lambda c: c.tenant_id) if c.may_sync]

@@ -19,19 +19,13 @@ from metasync.graph.client import GraphClient, default_client
 from metasync.graph.errors import InvalidRequestError
 from metasync.infra.clock import now_ms
 from metasync.runs.lifecycle import SyncFailed, recorded_run
-from metasync.store.documents import SYNCABLE_STATUSES, MetaConnection, entity_key
+from metasync.store.documents import MetaConnection, entity_key
 
 log = logging.getLogger(__name__)
 
 # "Object with ID ... does not exist, cannot be loaded due to missing permissions, or does not support this
 # operation": what Meta answers for a deleted object.
 OBJECT_GONE_SUBCODE = 33
-
-
-def routable_connection_ids(ad_account_id: str) -> list[str]:
-    """Every connection (one per tenant) that syncs this ad account."""
-    return [str(c.id) for c in MetaConnection.objects(ad_account_id=ad_account_id, status__in=SYNCABLE_STATUSES)
-            .only("id").order_by("tenant_id")]
 
 
 def _is_gone(exc: InvalidRequestError) -> bool:

@@ -86,10 +86,44 @@ class MetaConnection(Document):
         if reason is not None:
             self.last_error, self.last_error_at = reason, now
 
+    def save(self, *args, **kwargs):
+        saved = super().save(*args, **kwargs)
+        AccountRoute.add(self)
+        return saved
+
+    def delete(self, *args, **kwargs):
+        AccountRoute.objects(id=self.ad_account_id).update_one(pull__connections=self.id)
+        return super().delete(*args, **kwargs)
+
     def __repr__(self) -> str:  # never show the token, even encrypted
         return f"<MetaConnection {self.id} tenant={self.tenant_id} {self.ad_account_id} {self.status}>"
 
     __str__ = __repr__
+
+
+class AccountRoute(Document):
+    """The connections (one per tenant) that sync one ad account, keyed by the account id: webhook routing reads
+    it by `_id` instead of querying `meta_connections`. Kept by MetaConnection.save() and delete()."""
+
+    id = StringField(primary_key=True)  # act_<digits>
+    connections = ListField(ObjectIdField())
+
+    meta = {"collection": "account_routes"}
+
+    @classmethod
+    def add(cls, connection: MetaConnection) -> None:
+        result = cls.objects(id=connection.ad_account_id).update_one(
+            add_to_set__connections=connection.id, upsert=True, full_result=True)
+        if result.upserted_id is not None:
+            cls.rebuild(connection.ad_account_id)  # take in connections saved before routes were kept
+
+    @classmethod
+    def rebuild(cls, ad_account_id: str) -> list:
+        """The route from `meta_connections` itself (one read of that collection); returns the connection ids."""
+        ids = [c.id for c in MetaConnection.objects(ad_account_id=ad_account_id).only("id")]
+        if ids:
+            cls.objects(id=ad_account_id).update_one(add_to_set__connections=ids, upsert=True)
+        return ids
 
 
 def _entity_indexes(*extra) -> list:
@@ -291,7 +325,7 @@ class PerformanceSnapshot(Document):
 
 def ensure_indexes() -> list[str]:
     """Create every collection's indexes now (mongoengine would on first use); returns the collection names."""
-    documents = (MetaConnection, Campaign, AdSet, Ad, SyncRun, PerformanceSnapshot)
+    documents = (MetaConnection, AccountRoute, Campaign, AdSet, Ad, SyncRun, PerformanceSnapshot)
     for document in documents:
         document.ensure_indexes()
     return [document._get_collection_name() for document in documents]
