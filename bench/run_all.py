@@ -3,8 +3,8 @@
     python bench/run_all.py            # full sizes (long: see bench/README.md)
     python bench/run_all.py --quick    # tiny sizes, a minute or so
 
-Runs bench_sync.py, bench_insights.py, bench_queries.py, profile_sync.py and, when present, load_webhooks.py, each in its own process with MONGODB_URI
-and REDIS_URL from the environment. Exit code 1 if any of them failed.
+Runs bench_sync.py, bench_insights.py, bench_queries.py, profile_sync.py and, when present, load_webhooks.py, each
+in its own process with MONGODB_URI and REDIS_URL from the environment. Exit code 1 if any of them failed.
 """
 
 from __future__ import annotations
