@@ -4,6 +4,8 @@
 #                   pyproject.toml changes)
 #   make services   start local Redis (127.0.0.1:6390) and FerretDB (127.0.0.1:27027), installing them if missing
 #   make test       venv + services, then pytest; extra pytest arguments: make test PYTEST_ARGS='-k smoke -x'
+#   make lint       ruff: lint and format check (CI runs it before the tests)
+#   make format     ruff format, then the lint fixes ruff can make on its own
 #   make demo       venv + services, then `metasync demo` (arguments: DEMO_ARGS=...)
 #   make bench      venv + services, then bench/run_all.py (arguments: BENCH_ARGS=--quick)
 #   make status     what is up
@@ -22,7 +24,7 @@ PYTEST_ARGS ?=
 DEMO_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: venv services test demo bench stop status
+.PHONY: venv services test lint format demo bench stop status
 
 venv: $(STAMP)
 
@@ -36,6 +38,14 @@ services:
 
 test: venv services
 	eval "$$($(SERVICES) env)"; $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
 
 demo: venv services
 	eval "$$($(SERVICES) env)"; $(VENV)/bin/metasync demo $(DEMO_ARGS)
