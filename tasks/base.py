@@ -6,10 +6,11 @@ import logging
 import random
 
 from celery.signals import setup_logging, worker_process_init
+from pymongo.errors import PyMongoError
 
 from metasync.infra import db
 from metasync.infra.logs import configure_logging
-from metasync.store.documents import MetaConnection
+from metasync.store.documents import MetaConnection, ensure_indexes
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,11 @@ MAX_TASK_RETRIES = 5
 def _connect_after_fork(**_kwargs) -> None:
     db.disconnect()
     db.connect()
+    try:
+        ensure_indexes()  # idempotent: a fresh install has every index before the first task writes
+    except PyMongoError as exc:
+        log.warning("indexes not created yet (MongoDB unreachable: %s); tasks retry until it answers",
+                    exc.__class__.__name__, extra={"event": "indexes_pending"})
 
 
 @setup_logging.connect

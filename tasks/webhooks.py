@@ -12,6 +12,7 @@ from metasync.celery import app
 from metasync.connections.registry import routable_connection_ids
 from metasync.entities.refresh import sync_entity_from_webhook
 from metasync.entities.spec import SPECS_BY_LEVEL
+from metasync.graph.ids import is_meta_id
 from metasync.infra import db
 from metasync.infra.redis_client import get_redis
 from metasync.webhook_events import ROUTE_TASK
@@ -51,7 +52,7 @@ def sync_entity(self, connection_id: str, level: str, object_id: str) -> dict:
     Rate limits, the per-connection lock (one per object, so a running full sync does not block it) and
     Celery retries are those of `sync_connection`.
     """
-    if level not in SPECS_BY_LEVEL or not str(object_id).isdigit():
+    if level not in SPECS_BY_LEVEL or not is_meta_id(object_id):
         log.warning("sync_entity for an unknown level or malformed id; dropped",
                     extra={"event": "entity_sync_invalid", "level": str(level)[:32],
                            "object_id": str(object_id)[:32]})

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from metasync.entities.spec import SPECS_BY_LEVEL
+from metasync.graph.ids import is_meta_id
 
 AD_ACCOUNT_OBJECT = "ad_account"
 # Fields whose value names one ad object ({"id", "level", ...}); any other change with that shape is used too.
 AD_OBJECT_FIELDS = ("in_process_ad_objects", "with_issues_ad_objects")
 # Older Marketing API names for the same levels.
 LEVEL_ALIASES = {"ADSET": "AD_SET", "ADGROUP": "AD"}
-MAX_ID_LENGTH = 32
 # What a change that names no object to re-sync counts as.
 IGNORED, INVALID = "ignored", "invalid"
 
@@ -60,7 +60,7 @@ def parse_webhook_body(raw_body: bytes) -> dict[str, Any]:
 
 def _digits(value: Any) -> str | None:
     text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
-    return text if text.isdigit() and text.isascii() and len(text) <= MAX_ID_LENGTH else None
+    return text if is_meta_id(text) else None
 
 
 def _account_id(value: Any) -> str | None:

@@ -28,10 +28,13 @@ class CliError(click.ClickException):
         click.echo(f"error: {self.format_message()}", err=True)
 
 
-def bootstrap(verbose: bool = False) -> None:
-    """Settings, logging and the database, with configuration problems as one clear line."""
+def bootstrap(verbose: bool = False, create_indexes: bool = True) -> None:
+    """Settings, logging and the database (with its indexes, idempotent), problems as one clear line."""
+    from pymongo.errors import PyMongoError
+
     from metasync.infra import db
     from metasync.infra.logs import configure_logging
+    from metasync.store.documents import ensure_indexes
 
     try:
         settings = get_settings()
@@ -41,6 +44,11 @@ def bootstrap(verbose: bool = False) -> None:
     if not verbose and settings.log_level.upper() == "INFO":
         logging.getLogger().setLevel(logging.WARNING)
     db.connect()
+    if create_indexes:
+        try:
+            ensure_indexes()
+        except PyMongoError as exc:
+            raise CliError(f"MongoDB is not reachable at MONGODB_URI ({exc.__class__.__name__})", EXIT_FAILED) from None
 
 
 def selected_connections(tenant: str | None, connection_id: str | None) -> list:
@@ -55,8 +63,13 @@ def selected_connections(tenant: str | None, connection_id: str | None) -> list:
         return [connection]
     chosen = select_connections(tenant=tenant)
     if not chosen:
-        raise CliError("no active connections" + (f" for tenant {tenant!r}" if tenant else "") +
-                       "; add one with `metasync connections add`", EXIT_FAILED)
+        scope = f" for tenant {tenant!r}" if tenant else ""
+        stopped = select_connections(tenant=tenant, include_inactive=True)
+        if stopped:
+            listed = ", ".join(f"{c.ad_account_id} is {c.status}" for c in stopped[:5])
+            raise CliError(f"no connection{scope} may sync ({listed}); re-authenticate with "
+                           f"`metasync connections add`", EXIT_FAILED)
+        raise CliError(f"no active connections{scope}; add one with `metasync connections add`", EXIT_FAILED)
     return chosen
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import click
 
 from metasync.cli.common import CliError, bootstrap, print_table
+from metasync.settings import ConfigError
 
 
 @click.group()
@@ -46,7 +47,7 @@ def connections_add(ctx, tenant: str, ad_account: str, token: str, user_id: str 
     bootstrap(ctx.obj["verbose"])
     try:
         connection, created = upsert_connection(tenant, ad_account, token, user_id, expiry)
-    except ValueError as exc:
+    except (ValueError, ConfigError) as exc:  # a malformed id, or no usable TOKEN_ENCRYPTION_KEY
         raise CliError(str(exc)) from None
     click.echo(f"{'added' if created else 'updated'} connection {connection.id} "
                f"(tenant {connection.tenant_id}, {connection.ad_account_id})")

@@ -26,6 +26,8 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
+from metasync.graph.ids import is_meta_id
+
 EFFECTIVE_TO_INTERNAL = {
     "ACTIVE": "ACTIVE",
     "PAUSED": "PAUSED",
@@ -43,7 +45,7 @@ EFFECTIVE_TO_INTERNAL = {
 
 GENDERS = {1: "male", 2: "female"}
 
-_META_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.\d+)?([+-]\d{2}):?(\d{2})$")
+_META_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.\d+)?([+-]\d{2}):?(\d{2})$", re.ASCII)
 
 
 class MappingError(ValueError):
@@ -66,7 +68,7 @@ def parse_meta_time(value: Any) -> datetime | None:
     if isinstance(value, (int, float)):
         return datetime.fromtimestamp(value, tz=timezone.utc)
     text = str(value).strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return datetime.fromtimestamp(int(text), tz=timezone.utc)
     match = _META_TIME.match(text)
     if match:
@@ -91,7 +93,7 @@ def minor_units(value: Any) -> int | None:
     if isinstance(value, int):
         return value
     text = str(value).strip()
-    if re.fullmatch(r"-?\d+", text):
+    if re.fullmatch(r"-?[0-9]+", text):
         return int(text)
     raise MappingError(f"not a minor-unit amount: {value!r}")
 
@@ -130,7 +132,7 @@ def map_targeting(targeting: Any) -> dict[str, Any]:
                 seen.add(interest.get("id"))
                 interests.append({"id": str(interest.get("id")), "name": str(interest.get("name", ""))})
     genders_raw = targeting.get("genders") or []
-    genders = [GENDERS.get(int(g), str(g)) if str(g).isdigit() else str(g) for g in genders_raw] or ["all"]
+    genders = [GENDERS.get(int(g), str(g)) if is_meta_id(g) else str(g) for g in genders_raw] or ["all"]
     platforms = [str(p) for p in targeting.get("publisher_platforms") or []]
     return {
         "locations": {k: v for k, v in locations.items() if v},
@@ -211,6 +213,6 @@ def normalize_ad_account_id(value: str) -> str:
     """`act_<digits>` from `act_123`, `123` or ` act_123 `; anything else is an error."""
     text = str(value).strip()
     digits = text[4:] if text.startswith("act_") else text
-    if not digits.isdigit():
+    if not is_meta_id(digits):
         raise ValueError(f"ad account id must be act_<digits> or <digits>, got {value!r}")
     return f"act_{digits}"

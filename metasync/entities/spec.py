@@ -25,6 +25,7 @@ from metasync.entities.mapping import (
     minor_units,
     parse_meta_time,
 )
+from metasync.graph.ids import is_meta_id
 from metasync.store.documents import Ad, AdSet, Campaign, entity_key
 
 COMMON_FIELDS = ("id", "account_id", "name", "status", "configured_status", "effective_status", "created_time",
@@ -46,7 +47,7 @@ class MapContext:
 
 def _common(payload: dict[str, Any], ctx: MapContext) -> dict[str, Any]:
     meta_id = payload.get("id")
-    if not meta_id or not str(meta_id).isdigit():
+    if not is_meta_id(meta_id):
         raise MappingError(f"object without a valid id: {str(meta_id)[:40]!r}")
     effective = payload.get("effective_status")
     configured = payload.get("configured_status") or payload.get("status")

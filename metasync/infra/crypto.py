@@ -7,6 +7,10 @@ from cryptography.fernet import Fernet, InvalidToken
 from metasync.settings import ConfigError, get_settings
 
 
+class TokenUnreadable(ConfigError):
+    """A stored token cannot be decrypted with the configured key: that connection cannot sync, the others can."""
+
+
 def _fernet() -> Fernet:
     key = get_settings().token_encryption_key
     if not key:
@@ -25,7 +29,7 @@ def decrypt_token(ciphertext: str) -> str:
     try:
         return _fernet().decrypt(ciphertext.encode()).decode()
     except InvalidToken:
-        raise ConfigError("a stored access token cannot be decrypted with TOKEN_ENCRYPTION_KEY "
+        raise TokenUnreadable("the stored access token cannot be decrypted with TOKEN_ENCRYPTION_KEY "
                           "(was the key changed?)") from None
 
 

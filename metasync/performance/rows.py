@@ -11,6 +11,7 @@ from typing import Any
 from bson import ObjectId
 
 from metasync.entities.mapping import MappingError
+from metasync.graph.ids import is_meta_id
 from metasync.performance.metrics import currency_exponent, derived_rates, extract_conversions, to_count, to_minor
 from metasync.store.documents import PerformanceSnapshot
 from metasync.store.writer import BatchWriter
@@ -58,7 +59,7 @@ class SnapshotContext:
 def _meta_id(value: Any, what: str) -> str | None:
     if value in (None, ""):
         return None
-    if not str(value).isdigit():
+    if not is_meta_id(value):
         raise MappingError(f"{what} is not a Meta id: {str(value)[:40]!r}")
     return str(value)
 

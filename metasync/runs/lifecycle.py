@@ -2,8 +2,9 @@
 
 `recorded_run` records the run as RUNNING, hands the caller a `Run` to fill in, and always records how it ended:
 SUCCESS or PARTIAL (some objects skipped), or FAILED with the error (also when the Python code itself crashes).
-A token Meta rejects marks the connection EXPIRED, a permission Meta denies marks it ERROR; both become
-`SyncFailed`, which callers report without retrying.
+A token Meta rejects marks the connection EXPIRED; a permission Meta denies, or a stored token that cannot be
+decrypted, marks it ERROR; all become `SyncFailed`, which callers report without retrying (the other connections
+go on).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from metasync.graph.client import GraphClient
 from metasync.graph.errors import GraphPermissionError, TokenError
 from metasync.infra.clock import now_ms, utcnow
+from metasync.infra.crypto import TokenUnreadable
 from metasync.store.documents import MetaConnection, SyncRun
 
 log = logging.getLogger(__name__)
@@ -114,6 +116,11 @@ def recorded_run(connection: MetaConnection, kind: str, trigger: str, client: Gr
         connection.mark("EXPIRED", f"access token rejected by Meta: {exc.message or exc}")
         run._failed(exc)
         raise SyncFailed(f"access token expired or invalid for {connection.ad_account_id}; re-authenticate",
+                         str(connection.id), run.result()) from exc
+    except TokenUnreadable as exc:
+        connection.mark("ERROR", f"{exc}; re-add the connection's token")
+        run._failed(exc)
+        raise SyncFailed(f"{connection.ad_account_id}: {exc}; re-add the token with `metasync connections add`",
                          str(connection.id), run.result()) from exc
     except GraphPermissionError as exc:
         connection.mark("ERROR", f"permission denied by Meta: {exc.message or exc}")

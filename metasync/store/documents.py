@@ -33,7 +33,7 @@ class MetaConnection(Document):
     """One tenant's access to one ad account, with its (encrypted) token and sync state."""
 
     tenant_id = StringField(required=True)
-    ad_account_id = StringField(required=True, regex=r"^act_\d+$")
+    ad_account_id = StringField(required=True, regex=r"^act_[0-9]{1,32}$")  # metasync.graph.ids
     meta_user_id = StringField()
     access_token_encrypted = StringField(required=True)
     token_expires_at = DateTimeField()
@@ -280,7 +280,7 @@ class PerformanceSnapshot(Document):
     # The row's campaign and ad set (for a campaign or ad-set row, its own id).
     campaign_id = StringField()
     ad_set_id = StringField()
-    date = StringField(required=True, regex=r"^\d{4}-\d{2}-\d{2}$")  # the ad account's local day
+    date = StringField(required=True, regex=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")  # the ad account's local day
     timezone_name = StringField()
     currency = StringField()
     currency_exponent = IntField(default=2)

@@ -1,0 +1,17 @@
+"""What a Meta object id is: ASCII digits of bounded length (`isdigit` and `\\d` would accept any Unicode digit)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# Meta's ids are 64-bit numbers today (at most 20 digits); the bound leaves room and refuses absurd input.
+MAX_ID_LENGTH = 32
+_META_ID = re.compile(rf"[0-9]{{1,{MAX_ID_LENGTH}}}")
+
+
+def is_meta_id(value: Any) -> bool:
+    """True for `"123"` or `123`; False for anything else (bools, Unicode digits, 33+ digits, signs, spaces)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return False
+    return bool(_META_ID.fullmatch(str(value)))
