@@ -8,11 +8,11 @@ Command line: ``python -m metasync.simulator --port 8765 --campaigns 500 ...`` (
 Pure stdlib + werkzeug. Facts it follows: /work/shared/META_API_FACTS.md.
 """
 
-from .errors import GraphError
+from .errors import SimulatedGraphError
 from .server import Simulator, SimulatorServer, create_simulator_app, serve
 from .world import SimConfig, World
 
-__all__ = ["GraphError", "SimConfig", "Simulator", "SimulatorServer", "World", "create_simulator_app", "serve",
+__all__ = ["SimulatedGraphError", "SimConfig", "Simulator", "SimulatorServer", "World", "create_simulator_app", "serve",
            "main", "build_arg_parser", "config_from_args"]
 
 

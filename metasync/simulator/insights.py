@@ -17,7 +17,7 @@ from hashlib import blake2b
 from struct import Struct
 from typing import TYPE_CHECKING, Any
 
-from .errors import GraphError, invalid_param
+from .errors import SimulatedGraphError, invalid_param
 from .fields import parse_fields
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -343,8 +343,8 @@ class InsightsEngine:
         if since > until:
             raise invalid_param("(#100) The since date must be on or before the until date in time_range")
         if (today - since).days > 37 * 31 - 22:
-            raise GraphError(3018, "(#3018) The start date of the time range cannot be beyond 37 months from the "
-                                   "current date")
+            raise SimulatedGraphError(3018, "(#3018) The start date of the time range cannot be beyond 37 months "
+                                            "from the current date")
         buckets = self._buckets(since, until, params.get("time_increment"))
         # filters (applied to the underlying ads)
         filters = self._parse_filters(level, params.get("filtering"))

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from .errors import (GraphError, invalid_param, nonexisting_field, rate_limit_error, reduce_data_500,
+from .errors import (SimulatedGraphError, invalid_param, nonexisting_field, rate_limit_error, reduce_data_500,
                      service_unavailable, too_much_data_sync, unknown_error, unsupported_request)
 from .fields import parse_fields
 from .world import ACCOUNT, AD, ADSET, CAMPAIGN, CREATIVE, EDGE_KIND, NODE_TYPE, WEBHOOK_LEVEL, SimConfig, World
@@ -246,7 +246,7 @@ class Simulator:
                 self.total_calls += 1
                 self.calls[call.route] += 1
             body = self._handle(call)
-        except GraphError as err:
+        except SimulatedGraphError as err:
             status = err.http_status
             body = err.body(call.trace_id)
             with self.lock:
@@ -268,8 +268,8 @@ class Simulator:
                 with self.lock:
                     self.total_calls += 1
                     self.calls[call.route] += 1
-                raise GraphError(2635, f"(#2635) You are calling a deprecated version of the Ads API. Please update "
-                                       f"to the latest version: {self.config.latest_version}.")
+                raise SimulatedGraphError(2635, "(#2635) You are calling a deprecated version of the Ads API. Please "
+                                                f"update to the latest version: {self.config.latest_version}.")
         else:
             call.version = None  # unversioned calls use the app's default (latest) version
         call.segments = segs
@@ -305,7 +305,7 @@ class Simulator:
         self._authenticate(call)
         self._inject_faults(call)
         if not segs:
-            raise GraphError(100, "(#100) Unsupported request: the root path needs a batch parameter")
+            raise SimulatedGraphError(100, "(#100) Unsupported request: the root path needs a batch parameter")
         if segs == ["debug_token"]:
             return self.debug_token(call)
         if len(segs) > 2:
@@ -384,23 +384,23 @@ class Simulator:
         info = self.tokens.get(token)
         return bool(info and info["expires_at"] and info["expires_at"] < time.time())
 
-    def _expired_error(self, token: str) -> GraphError:
+    def _expired_error(self, token: str) -> SimulatedGraphError:
         info = self._token_info(token)
         when = datetime.fromtimestamp(min(info["expires_at"], time.time() - 3600), self.world.tz)
         now = datetime.now(self.world.tz)
         fmt = "%A, %d-%b-%y %H:%M:%S %Z"
-        return GraphError(190, f"Error validating access token: Session has expired on {when.strftime(fmt)}. "
-                               f"The current time is {now.strftime(fmt)}.", subcode=463)
+        return SimulatedGraphError(190, f"Error validating access token: Session has expired on {when.strftime(fmt)}. "
+                                        f"The current time is {now.strftime(fmt)}.", subcode=463)
 
     @staticmethod
-    def _invalid_error() -> GraphError:
-        return GraphError(190, "Error validating access token: The session is invalid because the user logged out.",
-                          subcode=467)
+    def _invalid_error() -> SimulatedGraphError:
+        return SimulatedGraphError(190, "Error validating access token: The session is invalid because the user "
+                                        "logged out.", subcode=467)
 
     def _authenticate(self, call: Call) -> None:
         token = call.params.get("access_token", "")
         if not token:
-            raise GraphError(104, "An access token is required to request this resource.")
+            raise SimulatedGraphError(104, "An access token is required to request this resource.")
         call.token = token
         if token in self.faults.invalid_tokens:
             raise self._invalid_error()
@@ -411,18 +411,18 @@ class Simulator:
             ok = app_id == self.config.app_id and (
                 rest == (self.config.app_secret or rest) or token in self.tokens)
             if not ok:
-                raise GraphError(190, "Invalid OAuth access token signature.")
+                raise SimulatedGraphError(190, "Invalid OAuth access token signature.")
             return  # app tokens carry the secret: no appsecret_proof needed
         secret = self.config.app_secret
         if secret:
             proof = call.params.get("appsecret_proof")
             if not proof:
-                raise GraphError(100, "API calls from the server require an appsecret_proof argument",
-                                 type="GraphMethodException")
+                raise SimulatedGraphError(100, "API calls from the server require an appsecret_proof argument",
+                                          type="GraphMethodException")
             expected = hmac.new(secret.encode(), token.encode(), hashlib.sha256).hexdigest()
             if not hmac.compare_digest(proof.lower(), expected):
-                raise GraphError(100, "Invalid appsecret_proof provided in the API argument",
-                                 type="GraphMethodException")
+                raise SimulatedGraphError(100, "Invalid appsecret_proof provided in the API argument",
+                                          type="GraphMethodException")
 
     def _token_info(self, token: str) -> dict:
         info = self.tokens.get(token)
@@ -493,7 +493,7 @@ class Simulator:
                 acct_pct = 100.0 * len(dq) / max(1, self.config.account_call_capacity)
         return app_pct, acct_pct
 
-    def _headers(self, call: Call, error: GraphError | None = None) -> list[tuple[str, str]]:
+    def _headers(self, call: Call, error: SimulatedGraphError | None = None) -> list[tuple[str, str]]:
         with self.lock:
             app_pct, acct_pct = self._usage_pcts_locked(call)
             forced = self.faults.usage_pct
@@ -679,10 +679,10 @@ class Simulator:
 
     def report_run_insights(self, call: Call, run: ReportRun) -> dict:
         if run.status == "Job Failed":
-            raise GraphError(2601, "(#2601) Error accessing adreport job.")
+            raise SimulatedGraphError(2601, "(#2601) Error accessing adreport job.")
         if run.status != "Job Completed":
-            raise GraphError(100, f"(#100) The report run {run.id} is not finished yet (async_status: {run.status}); "
-                                  "poll it until async_status is Job Completed")
+            raise SimulatedGraphError(100, f"(#100) The report run {run.id} is not finished yet (async_status: "
+                                           f"{run.status}); poll it until async_status is Job Completed")
         limit = self._limit(call)
         return self._insights_page(call, run.query, limit)
 
@@ -698,16 +698,16 @@ class Simulator:
         p = call.params
         grant = p.get("grant_type", "")
         if p.get("client_id") != self.config.app_id:
-            raise GraphError(101, "Error validating application. Invalid application ID.")
+            raise SimulatedGraphError(101, "Error validating application. Invalid application ID.")
         secret = p.get("client_secret")
         if not secret:
-            raise GraphError(1, "Missing client_secret parameter.", http_status=400)
+            raise SimulatedGraphError(1, "Missing client_secret parameter.", http_status=400)
         if self.config.app_secret and not hmac.compare_digest(secret, self.config.app_secret):
-            raise GraphError(1, "Error validating client secret.", http_status=400)
+            raise SimulatedGraphError(1, "Error validating client secret.", http_status=400)
         if grant == "fb_exchange_token":
             old = p.get("fb_exchange_token", "")
             if not old:
-                raise GraphError(100, "(#100) Missing fb_exchange_token parameter")
+                raise SimulatedGraphError(100, "(#100) Missing fb_exchange_token parameter")
             if old in self.faults.invalid_tokens:
                 raise self._invalid_error()
             if self._token_expired(old):
@@ -722,12 +722,12 @@ class Simulator:
             with self.lock:
                 self.tokens[token] = {"issued_at": int(time.time()), "expires_at": 0, "type": "APP"}
             return {"access_token": token, "token_type": "bearer"}
-        raise GraphError(100, f"(#100) Unsupported grant_type: {grant or '(missing)'}")
+        raise SimulatedGraphError(100, f"(#100) Unsupported grant_type: {grant or '(missing)'}")
 
     def debug_token(self, call: Call) -> dict:
         token = call.params.get("input_token", "")
         if not token:
-            raise GraphError(100, "(#100) The parameter input_token is required")
+            raise SimulatedGraphError(100, "(#100) The parameter input_token is required")
         if "|" in token and token.split("|", 1)[0] == self.config.app_id:
             return {"data": {"app_id": self.config.app_id, "type": "APP", "application": "Metasync Simulator",
                              "is_valid": True, "scopes": []}}
@@ -766,8 +766,8 @@ class Simulator:
                 raise invalid_param("(#100) Too many requests in batch message. Maximum batch size is 50")
             if not params.get("access_token") and not all(
                     isinstance(i, dict) and "access_token" in str(i.get("relative_url", "")) for i in items):
-                raise GraphError(104, "An access token is required to request this resource.")
-        except GraphError as err:
+                raise SimulatedGraphError(104, "An access token is required to request this resource.")
+        except SimulatedGraphError as err:
             resp = Response(_dumps(err.body(outer.trace_id)), status=err.http_status, content_type=JSON_CT)
             for k, v in self._headers(outer, error=err):
                 resp.headers[k] = v
