@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from hashlib import blake2b
 from struct import Struct
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .errors import SimulatedGraphError, invalid_param
 from .fields import parse_fields
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .world import World
+from .filters import matches, normalise_filter
+from .store import ObjectStore
 
 # ---- metrics vector layout ----
 (IMPR, CLICKS, SPEND, REACH, LINK, LPV, POST_ENG, VIDEO,
@@ -177,7 +176,7 @@ class InsightsQuery:
 
 
 class InsightsEngine:
-    def __init__(self, world: "World") -> None:
+    def __init__(self, world: ObjectStore) -> None:
         self.world = world
         seed = world.config.seed
         self._prefix = [f"{seed}:{ad['id']}:".encode() for ad in world.ads]
@@ -289,7 +288,7 @@ class InsightsEngine:
     def group_bucket(self, group: Group, bucket: tuple[int, int], window: tuple[int, int] | None = None
                      ) -> list[int] | None:
         lo, hi = bucket
-        w_lo, w_hi = window or self.world.data_window()
+        w_lo, w_hi = window or self.world.clock.data_window()
         lo, hi = max(lo, w_lo), min(hi, w_hi)
         if not self.extra:
             lo, hi = max(lo, group.first), min(hi, group.last)
@@ -332,8 +331,8 @@ class InsightsEngine:
         if ab not in (None, "", "[]", "action_type", '["action_type"]'):
             raise invalid_param("(#100) The simulator only supports action_breakdowns=[\"action_type\"]")
         # dates
-        today = world.today()
-        w_lo, _ = world.data_window()
+        today = world.clock.today()
+        w_lo, _ = world.clock.data_window()
         data_start = date.fromordinal(w_lo)
         if params.get("time_range"):
             since, until = self._parse_time_range(params["time_range"])
@@ -403,7 +402,7 @@ class InsightsEngine:
                 f = dict(f, field=f"{level}.{f['field']}")
             if isinstance(f, dict) and str(f.get("field", "")).startswith("action_type"):
                 raise invalid_param("(#100) The simulator does not support filtering on action_type")
-            out.append(self.world._normalise_filter("ad", f))
+            out.append(normalise_filter("ad", f))
         return tuple(out)
 
     def _groups(self, account: dict, scope: dict, level: str, filters: tuple) -> list[Group]:
@@ -421,7 +420,7 @@ class InsightsEngine:
         else:
             ads = [objects[i] for i in scope["_ads"]]
         if filters:
-            ads = [a for a in ads if world._matches(a, filters)]
+            ads = [a for a in ads if matches(objects, a, filters)]
         groups: list[Group] = []
         fkey = hash(filters)
 
@@ -450,7 +449,7 @@ class InsightsEngine:
 
     def estimate_rows(self, q: InsightsQuery) -> int:
         """Meta-style up-front estimate: objects x time buckets that touch the data window."""
-        w_lo, w_hi = self.world.data_window()
+        w_lo, w_hi = self.world.clock.data_window()
         live = sum(1 for lo, hi in q.buckets if hi >= w_lo and lo <= w_hi)
         return live * len(q.groups)
 
@@ -478,7 +477,7 @@ class InsightsEngine:
         positions: list[int] = []
         if total == 0:
             return rows, None, None, False, False
-        window = self.world.data_window()
+        window = self.world.clock.data_window()
         if before is not None:
             pos = min(before, total) - 1
             while pos >= 0 and len(rows) < limit:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import bisect
 import hashlib
 import hmac
 import io
@@ -25,8 +26,13 @@ from werkzeug.wrappers import Request, Response
 
 from .errors import (SimulatedGraphError, invalid_param, nonexisting_field, rate_limit_error, reduce_data_500,
                      service_unavailable, too_much_data_sync, unknown_error, unsupported_request)
+from .config import SimConfig
 from .fields import parse_fields
-from .world import ACCOUNT, AD, ADSET, CAMPAIGN, CREATIVE, EDGE_KIND, NODE_TYPE, WEBHOOK_LEVEL, SimConfig, World
+from .filters import parse_edge_filters
+from .mutations import mutate
+from .rendering import NodeRenderer, check_fields, select_fields
+from .schema import ACCOUNT, AD, ADSET, CAMPAIGN, CHILD_EDGES, CREATIVE, EDGE_KIND, NODE_TYPE, WEBHOOK_LEVEL
+from .world import World
 
 _VERSION_RE = re.compile(r"^v(\d+)\.(\d+)$")
 LONG_LIVED_SECONDS = 5_183_944
@@ -34,7 +40,6 @@ SCOPES = ["ads_read", "ads_management", "business_management"]
 REPORT_FIELDS = ("id", "account_id", "async_status", "async_percent_completion", "date_start", "date_stop",
                  "time_ref", "time_completed", "is_running", "emails", "friendly_name", "is_bookmarked",
                  "schedule_id")
-NODE_EDGES = {CAMPAIGN: {"adsets": ADSET, "ads": AD}, ADSET: {"ads": AD}, AD: {"adcreatives": CREATIVE}}
 JSON_CT = "application/json; charset=UTF-8"
 
 
@@ -56,6 +61,14 @@ def _dec_cursor(prefix: str, cursor: str) -> int:
         return int(value)
     except (ValueError, UnicodeDecodeError):
         raise invalid_param("(#100) Invalid cursor", subcode=None) from None
+
+
+def _page_bounds(keys: list[int], limit: int, after: int | None, before: int | None) -> tuple[int, int]:
+    if before is not None:
+        end = bisect.bisect_left(keys, before)
+        return max(0, end - limit), end
+    start = bisect.bisect_right(keys, after) if after is not None else 0
+    return start, min(len(keys), start + limit)
 
 
 def _version_tuple(v: str) -> tuple[int, int]:
@@ -153,6 +166,7 @@ class Simulator:
     def __init__(self, world: World) -> None:
         self.world = world
         self.config: SimConfig = world.config
+        self.renderer = NodeRenderer(world.objects, world.clock)
         self.lock = threading.Lock()
         self.faults = Faults()
         self._fault_rng = random.Random(f"{self.config.seed}:faults")
@@ -316,8 +330,8 @@ class Simulator:
             if m != "GET":
                 raise unsupported_request(m, head)
             if edge is None:
-                return self._render_plain({"id": self.user_id, "name": "Simulated User"}, call, "User",
-                                          {"id", "name"})
+                return select_fields({"id": self.user_id, "name": "Simulated User"}, call.params.get("fields", ""),
+                                     "User", {"id", "name"})
             if edge == "adaccounts":
                 return self.list_accounts(call)
             raise nonexisting_field(edge, "User")
@@ -328,7 +342,7 @@ class Simulator:
             if edge is None:
                 if m != "GET":
                     raise unsupported_request(m, head)
-                return self.world.render(account, parse_fields(call.params.get("fields", "")))
+                return self.renderer.render(account, parse_fields(call.params.get("fields", "")))
             if edge == "insights":
                 if m == "POST":
                     return self.create_report_run(call, account)
@@ -354,28 +368,15 @@ class Simulator:
             raise unsupported_request(m, head)
         kind = obj["_kind"]
         if edge is None:
-            return self.world.render(obj, parse_fields(call.params.get("fields", "")))
+            return self.renderer.render(obj, parse_fields(call.params.get("fields", "")))
         if edge == "insights" and kind in (CAMPAIGN, ADSET, AD):
             return self.sync_insights(call, self.world.account_of(obj), obj)
-        child = NODE_EDGES.get(kind, {}).get(edge)
+        child = CHILD_EDGES.get(kind, {}).get(edge)
         if child is not None:
             if child == CREATIVE:  # /<ad>/adcreatives: the ad's creative
                 return self._creative_edge(call, obj)
             return self.list_edge(call, obj, child)
         raise nonexisting_field(edge, NODE_TYPE[kind])
-
-    @staticmethod
-    def _render_plain(node: dict, call: Call, node_type: str, valid: set[str]) -> dict:
-        spec = parse_fields(call.params.get("fields", ""))
-        if not spec:
-            return dict(node)
-        out = {}
-        for name, _ in spec:
-            if name not in valid:
-                raise nonexisting_field(name, node_type)
-            out[name] = node[name]
-        out.setdefault("id", node["id"])
-        return out
 
     # ================================================================ auth
     def _token_expired(self, token: str) -> bool:
@@ -386,8 +387,8 @@ class Simulator:
 
     def _expired_error(self, token: str) -> SimulatedGraphError:
         info = self._token_info(token)
-        when = datetime.fromtimestamp(min(info["expires_at"], time.time() - 3600), self.world.tz)
-        now = datetime.now(self.world.tz)
+        when = datetime.fromtimestamp(min(info["expires_at"], time.time() - 3600), self.world.clock.tz)
+        now = datetime.now(self.world.clock.tz)
         fmt = "%A, %d-%b-%y %H:%M:%S %Z"
         return SimulatedGraphError(190, f"Error validating access token: Session has expired on {when.strftime(fmt)}. "
                                         f"The current time is {now.strftime(fmt)}.", subcode=463)
@@ -591,7 +592,7 @@ class Simulator:
     def list_edge(self, call: Call, scope: dict, kind: str) -> dict:
         world = self.world
         spec = parse_fields(call.params.get("fields", ""))
-        world.check_fields(kind, spec)
+        check_fields(kind, spec)
         limit = self._limit(call)
         filtering = self._json_param(call, "filtering")
         if filtering is not None and not isinstance(filtering, list):
@@ -599,12 +600,12 @@ class Simulator:
         eff = self._json_param(call, "effective_status")
         if eff is not None and not isinstance(eff, list):
             raise invalid_param("(#100) param effective_status must be an array")
-        filters = world.parse_edge_filters(kind, filtering, eff)
+        filters = parse_edge_filters(kind, filtering, eff)
         objs, keys = world.edge_list(scope, kind, filters)
         after = _dec_cursor("o", call.params["after"]) if call.params.get("after") else None
         before = _dec_cursor("o", call.params["before"]) if call.params.get("before") and after is None else None
-        start, end = world.page_bounds(keys, limit, after, before)
-        body: dict = {"data": [world.render(o, spec) for o in objs[start:end]]}
+        start, end = _page_bounds(keys, limit, after, before)
+        body: dict = {"data": [self.renderer.render(o, spec) for o in objs[start:end]]}
         if end > start:
             body["paging"] = self._paging(call, limit, _enc_cursor("o", keys[start]), _enc_cursor("o", keys[end - 1]),
                                           start > 0, end < len(keys))
@@ -614,19 +615,19 @@ class Simulator:
 
     def _creative_edge(self, call: Call, ad: dict) -> dict:
         spec = parse_fields(call.params.get("fields", ""))
-        self.world.check_fields(CREATIVE, spec)
+        check_fields(CREATIVE, spec)
         creative = self.world.objects.get(ad["_creative_id"])
-        return {"data": [self.world.render(creative, spec)] if creative else []}
+        return {"data": [self.renderer.render(creative, spec)] if creative else []}
 
     def list_accounts(self, call: Call) -> dict:
         spec = parse_fields(call.params.get("fields", ""))
-        self.world.check_fields(ACCOUNT, spec)
+        check_fields(ACCOUNT, spec)
         limit = self._limit(call)
         accounts = self.world.accounts
         keys = [int(a["account_id"]) for a in accounts]
         after = _dec_cursor("o", call.params["after"]) if call.params.get("after") else None
-        start, end = self.world.page_bounds(keys, limit, after, None)
-        body: dict = {"data": [self.world.render(a, spec) for a in accounts[start:end]]}
+        start, end = _page_bounds(keys, limit, after, None)
+        body: dict = {"data": [self.renderer.render(a, spec) for a in accounts[start:end]]}
         if end > start:
             body["paging"] = self._paging(call, limit, _enc_cursor("o", keys[start]), _enc_cursor("o", keys[end - 1]),
                                           start > 0, end < len(keys))
@@ -666,16 +667,7 @@ class Simulator:
         with self.lock:
             run.advance()
             node = run.node()
-        spec = parse_fields(call.params.get("fields", ""))
-        if not spec:
-            return node
-        out = {}
-        for name, _ in spec:
-            if name not in REPORT_FIELDS:
-                raise nonexisting_field(name, "AdReportRun")
-            out[name] = node[name]
-        out.setdefault("id", run.id)
-        return out
+        return select_fields(node, call.params.get("fields", ""), "AdReportRun", REPORT_FIELDS)
 
     def report_run_insights(self, call: Call, run: ReportRun) -> dict:
         if run.status == "Job Failed":
@@ -945,7 +937,7 @@ class Simulator:
             oid = str(action.get("id", ""))
             extra = {k: v for k, v in action.items() if k not in ("action", "id", "notify")}
             try:
-                obj = self.world.mutate(kind, oid, **extra)
+                obj = mutate(self.world, kind, oid, **extra)
             except KeyError:
                 raise ValueError(f"unknown object id {oid!r}") from None
             entry = {"action": kind, "id": oid, "object": self.world.public_view(obj)}
