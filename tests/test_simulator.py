@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from metasync.simulator import SimConfig, SimulatorServer, World, build_arg_parser, config_from_args
-from metasync.simulator.insights import ACTION_TYPES
+from metasync.simulator.insights_metrics import ACTION_TYPES
 
 TODAY = "2026-03-15"  # a Sunday
 V = "v25.0"
