@@ -1,0 +1,121 @@
+"""Graph paths to handlers: the API version prefix, then werkzeug `Map`s of the paths metasync calls.
+
+Report runs have ids like any node, so a path whose first segment is a report run is matched against
+`REPORT_RUN_ROUTES` instead of `GRAPH_ROUTES`. Every path shape ends in a rule without methods: what Graph
+answers to a method a path does not support depends on the path (see `Endpoint`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from werkzeug.routing import BaseConverter, Map, Rule
+
+VERSION_RE = re.compile(r"^v(\d+)\.(\d+)$")
+
+
+def is_version(segment: str) -> bool:
+    return VERSION_RE.match(segment) is not None
+
+
+def version_tuple(v: str) -> tuple[int, int]:
+    m = VERSION_RE.match(v)
+    if not m:
+        raise ValueError(v)
+    return int(m.group(1)), int(m.group(2))
+
+
+def split_version(path: str) -> tuple[str | None, list[str]]:
+    """``/v25.0/act_1/ads`` -> ("v25.0", ["act_1", "ads"]); empty segments are ignored, as Graph does."""
+    segs = [s for s in path.split("/") if s]
+    if segs and is_version(segs[0]):
+        return segs[0], segs[1:]
+    return None, segs  # unversioned calls use the app's default (latest) version
+
+
+class Endpoint:
+    """What a matched path does.
+
+    `resource` names it in call counts (with the edge, e.g. "act/ads"); `target` says what its first segment
+    names ("account", "object", "report_run" or None); handlers are named per method, `other` for the rest.
+    `public` endpoints need no access token.
+    """
+
+    __slots__ = ("resource", "target", "handlers", "other", "public")
+
+    def __init__(self, resource: str, target: str | None = None, other: str = "reject_method",
+                 public: bool = False, **handlers: str) -> None:
+        self.resource = resource
+        self.target = target
+        self.handlers = handlers
+        self.other = other
+        self.public = public
+
+    def handler_name(self, method: str) -> str:
+        return self.handlers.get(method, self.other)
+
+    def handler_names(self) -> set[str]:
+        return {self.other, *self.handlers.values()}
+
+    def label(self, method: str, edge: str | None) -> str:
+        return f"{method} {self.resource}" + (f"/{edge}" if edge else "")
+
+
+class AccountIdConverter(BaseConverter):
+    """``act_<digits>``: tried before the plain segment of node ids (a lower weight sorts first)."""
+
+    regex = r"act_[^/]*"
+    weight = 50
+
+
+ACCOUNT = "account"
+OBJECT = "object"
+REPORT_RUN = "report_run"
+
+GRAPH_ROUTES = Map([
+    Rule("/", endpoint=Endpoint("root", other="reject_root")),
+    Rule("/oauth/access_token", endpoint=Endpoint("oauth/access_token", other="oauth_access_token", public=True)),
+    Rule("/debug_token", endpoint=Endpoint("debug_token", other="debug_token")),
+    Rule("/me", endpoint=Endpoint("me", GET="me")),
+    Rule("/me/adaccounts", endpoint=Endpoint("me/adaccounts", GET="my_ad_accounts")),
+    Rule("/me/<edge>", endpoint=Endpoint("me", GET="reject_user_edge")),
+    Rule("/me/<edge>/<path:rest>", endpoint=Endpoint("me", other="reject_depth")),
+    Rule("/<act:head>", endpoint=Endpoint("act", ACCOUNT, GET="account")),
+    Rule("/<act:head>/insights", endpoint=Endpoint("act/insights", ACCOUNT, GET="account_insights",
+                                                   POST="create_report_run")),
+    Rule("/<act:head>/<any(campaigns, adsets, ads, adcreatives):edge>",
+         endpoint=Endpoint("act", ACCOUNT, GET="account_edge", other="reject_account_edge_method")),
+    Rule("/<act:head>/<edge>", endpoint=Endpoint("act", ACCOUNT, GET="reject_account_edge",
+                                                 other="reject_account_edge_method")),
+    Rule("/<act:head>/<edge>/<path:rest>", endpoint=Endpoint("act", ACCOUNT, other="reject_depth")),
+    Rule("/<head>", endpoint=Endpoint("node", OBJECT, GET="object")),
+    Rule("/<head>/insights", endpoint=Endpoint("node/insights", OBJECT, GET="object_insights")),
+    Rule("/<head>/<edge>", endpoint=Endpoint("node", OBJECT, GET="object_edge")),
+    Rule("/<head>/<edge>/<path:rest>", endpoint=Endpoint("node", OBJECT, other="reject_depth")),
+], converters={"act": AccountIdConverter}, merge_slashes=False)
+
+REPORT_RUN_ROUTES = Map([
+    Rule("/<head>", endpoint=Endpoint("report_run", REPORT_RUN, GET="report_run")),
+    Rule("/<head>/insights", endpoint=Endpoint("report_run/insights", REPORT_RUN, GET="report_run_insights")),
+    Rule("/<head>/<edge>", endpoint=Endpoint("report_run", REPORT_RUN, GET="reject_report_run_edge")),
+    Rule("/<head>/<edge>/<path:rest>", endpoint=Endpoint("report_run", REPORT_RUN, other="reject_depth")),
+], merge_slashes=False)
+
+
+def endpoints() -> list[Endpoint]:
+    return [rule.endpoint for routes in (GRAPH_ROUTES, REPORT_RUN_ROUTES) for rule in routes.iter_rules()]
+
+
+class GraphRouter:
+    """Matches the segments of a path (version removed); `is_report_run` tells report run ids apart."""
+
+    def __init__(self, is_report_run: Callable[[str], bool]) -> None:
+        self._is_report_run = is_report_run
+        self._graph = GRAPH_ROUTES.bind("graph")
+        self._report_runs = REPORT_RUN_ROUTES.bind("graph")
+
+    def match(self, segments: list[str]) -> tuple[Endpoint, dict[str, str]]:
+        routes = self._report_runs if segments and self._is_report_run(segments[0]) else self._graph
+        # Never NotFound: the last rules of each family take any depth, and no rule is limited to methods.
+        return routes.match("/" + "/".join(segments))
