@@ -1,118 +1,126 @@
-"""The simulator on a socket: a threaded werkzeug server with HTTP/1.1 keep-alive, on a thread or in the foreground."""
+"""The simulator on a socket: a threaded HTTP/1.1 server that keeps connections open between requests.
+
+werkzeug's development server closes every connection (since werkzeug 2.1 its handler sends
+``Connection: close`` whatever the protocol version), and a client that reconnects for every call measures
+connection set-up rather than metasync. So this serves with the standard library instead: http.server's
+request loop keeps a connection open under HTTP/1.1, and wsgiref runs the WSGI app for each request.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import socket
+import socketserver
 import threading
-from typing import Any, Callable
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+from wsgiref.handlers import SimpleHandler
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import DechunkedInput
 
 from .app import Simulator
 from .config import SimConfig
 from .world import World
 
 
-class _KeepAliveHandler(WSGIRequestHandler):
-    """werkzeug's handler, but with HTTP/1.1 keep-alive (werkzeug >= 2.1 closes every connection).
+class _Gateway(SimpleHandler):
+    """wsgiref's WSGI gateway, answering in HTTP/1.1 with the process environment left out of the environ."""
 
-    Safe here because the request body is read completely before the app runs (chunked request bodies
-    fall back to closing the connection) and the app always answers with a Content-Length.
+    http_version = "1.1"
+    os_environ: dict = {}
+    server_software = "metasync-simulator"
+
+    def __init__(self, *args: Any, closing: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.closing = closing
+
+    def cleanup_headers(self) -> None:
+        super().cleanup_headers()
+        if self.closing:
+            self.headers["Connection"] = "close"
+
+
+class KeepAliveHandler(WSGIRequestHandler):
+    """One connection: any number of requests, each read whole before the app runs.
+
+    Reading the body up front is what makes reuse safe: an app that leaves the body unread would otherwise
+    leave it to be parsed as the next request. A chunked body is read to its end and the connection closed.
     """
 
     protocol_version = "HTTP/1.1"
+    wbufsize = 64 * 1024  # status, headers and body leave in one send (small writes + Nagle stall 40 ms)
 
     def setup(self) -> None:
         super().setup()
-        try:
+        with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
-        conns = getattr(self.server, "sim_connections", None)
-        if conns is not None:
-            conns.add(self.connection)
+        self.server.open_connections.add(self.connection)
 
     def finish(self) -> None:
-        conns = getattr(self.server, "sim_connections", None)
-        if conns is not None:
-            conns.discard(self.connection)
+        self.server.open_connections.discard(self.connection)
         super().finish()
 
-    def run_wsgi(self) -> None:
-        environ = self.make_environ()
-        if environ.get("wsgi.input_terminated"):  # chunked request body: read it all, then close
-            body = environ["wsgi.input"].read()
-            self.close_connection = True
-        else:
-            try:
-                length = int(environ.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = 0
-                self.close_connection = True
-            body = self.rfile.read(length) if length > 0 else b""
-        environ["wsgi.input"] = io.BytesIO(body)
+    def handle(self) -> None:
+        # wsgiref's handle() serves one request; BaseHTTPRequestHandler's loops until the connection closes.
+        with contextlib.suppress(ConnectionError, TimeoutError):  # the client went away
+            BaseHTTPRequestHandler.handle(self)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("do_"):  # every method goes to the app
+            return self.run_app
+        raise AttributeError(name)
+
+    def run_app(self) -> None:
+        environ = self.get_environ()
+        body = self._read_body(environ)
         environ["CONTENT_LENGTH"] = str(len(body))
-        environ.pop("wsgi.input_terminated", None)
-        started: list = []
+        gateway = _Gateway(io.BytesIO(body), self.wfile, self.get_stderr(), environ, multithread=True,
+                           multiprocess=False, closing=self.close_connection)
+        gateway.run(self.server.get_app())
 
-        def start_response(status: str, headers: list, exc_info: Any = None) -> Callable:
-            started[:] = [status, headers]
-            return lambda data: None
-
-        try:
-            result = self.server.app(environ, start_response)
-            try:
-                data = b"".join(result)
-            finally:
-                if hasattr(result, "close"):
-                    result.close()
-            status, headers = started
-            code, _, msg = status.partition(" ")
-            self.send_response(int(code), msg)
-            has_length = False
-            for key, value in headers:
-                if key.lower() == "content-length":
-                    has_length = True
-                    value = str(len(data))
-                if key.lower() == "connection":
-                    continue
-                self.send_header(key, value)
-            if not has_length:
-                self.send_header("Content-Length", str(len(data)))
-            if self.close_connection:
-                self.send_header("Connection", "close")
-            # headers and body in one write (two small writes + Nagle + delayed ACK = 40 ms stalls)
-            self._headers_buffer.append(b"\r\n")
-            if environ["REQUEST_METHOD"] != "HEAD":
-                self._headers_buffer.append(data)
-            self.flush_headers()
-            self.wfile.flush()
-        except (ConnectionError, TimeoutError, OSError):
+    def _read_body(self, environ: dict) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             self.close_connection = True
+            return DechunkedInput(self.rfile).read()
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            self.close_connection = True
+            return b""
+        return self.rfile.read(length) if length > 0 else b""
 
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+    def log_message(self, format: str, *args: Any) -> None:  # no access log
         pass
 
-    def log(self, type: str, message: str, *args: Any) -> None:
-        if type == "error" and "timed out" not in message:
-            super().log(type, message, *args)
+    def log_error(self, format: str, *args: Any) -> None:
+        message = format % args
+        if "timed out" not in message:
+            super().log_message("%s", message)
 
 
-def _make_server(host: str, port: int, app: Any):
-    server = make_server(host, port, app, threaded=True, request_handler=_KeepAliveHandler)
-    server.sim_connections = set()  # type: ignore[attr-defined]
-    return server
+class KeepAliveServer(socketserver.ThreadingMixIn, WSGIServer):
+    """A thread per connection; `close()` also ends idle keep-alive connections (their threads are daemons)."""
+
+    daemon_threads = True
+
+    def __init__(self, server_address: tuple[str, int], handler: type) -> None:
+        if ":" in server_address[0]:
+            self.address_family = socket.AF_INET6
+        self.open_connections: set[socket.socket] = set()
+        super().__init__(server_address, handler)
+
+    def close(self) -> None:
+        self.shutdown()
+        self.server_close()
+        for conn in list(self.open_connections):
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
 
 
-def _close_server(server) -> None:
-    server.shutdown()
-    server.server_close()
-    for conn in list(getattr(server, "sim_connections", ())):  # idle keep-alive connections
-        try:
-            conn.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+def make_keep_alive_server(host: str, port: int, app: Any) -> KeepAliveServer:
+    return make_server(host, port, app, server_class=KeepAliveServer, handler_class=KeepAliveHandler)
 
 
 class SimulatorServer:
@@ -133,7 +141,7 @@ class SimulatorServer:
         self.port = port
         self._world = world
         self.app: Simulator | None = None
-        self._server = None
+        self._server: KeepAliveServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -156,8 +164,8 @@ class SimulatorServer:
     def start(self) -> "SimulatorServer":
         world = self._world or World(self.config)
         self.app = Simulator(world)
-        self._server = _make_server(self.host, self.port, self.app)
-        self.port = self._server.port
+        self._server = make_keep_alive_server(self.host, self.port, self.app)
+        self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"metasync-simulator:{self.port}", daemon=True)
         self._thread.start()
@@ -165,7 +173,7 @@ class SimulatorServer:
 
     def stop(self) -> None:
         if self._server is not None:
-            _close_server(self._server)
+            self._server.close()
             self._server = None
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -179,24 +187,27 @@ class SimulatorServer:
 
 
 def serve(config: SimConfig | None = None, host: str = "127.0.0.1", port: int = 8765, quiet: bool = False) -> None:
-    """Build the world and serve it until interrupted (threaded werkzeug server)."""
+    """Build the world and serve it until interrupted."""
     config = config or SimConfig()
     world = World(config)
-    app = Simulator(world)
-    server = _make_server(host, port, app)
+    server = make_keep_alive_server(host, port, Simulator(world))
     if not quiet:
-        s = world.summary(first=1)
-        a = s["accounts"][0]
-        print(f"metasync simulator on http://{host}:{server.port}/{config.latest_version}  "
-              f"(built in {world.build_seconds:.2f}s, seed {config.seed}, today {s['today']})\n"
-              f"  accounts: {', '.join(x['id'] for x in s['accounts'])}\n"
-              f"  per account: {a['counts']['campaigns']} campaigns, {a['counts']['adsets']} ad sets, "
-              f"{a['counts']['ads']} ads, {config.days} days of insights\n"
-              f"  control: http://{host}:{server.port}/__sim/world  /__sim/calls  /__sim/faults",
-              flush=True)
+        print(_banner(world, host, server.server_port), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
+
+
+def _banner(world: World, host: str, port: int) -> str:
+    config = world.config
+    s = world.summary(first=1)
+    a = s["accounts"][0]
+    return (f"metasync simulator on http://{host}:{port}/{config.latest_version}  "
+            f"(built in {world.build_seconds:.2f}s, seed {config.seed}, today {s['today']})\n"
+            f"  accounts: {', '.join(x['id'] for x in s['accounts'])}\n"
+            f"  per account: {a['counts']['campaigns']} campaigns, {a['counts']['adsets']} ad sets, "
+            f"{a['counts']['ads']} ads, {config.days} days of insights\n"
+            f"  control: http://{host}:{port}/__sim/world  /__sim/calls  /__sim/faults")
