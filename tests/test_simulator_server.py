@@ -1,0 +1,47 @@
+"""The simulator's HTTP server: keep-alive connections, request bodies, stopping."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+import urllib3.util.connection
+
+from metasync.simulator import SimulatorServer
+from tests.simulator_helpers import ACT, BASE_CONFIG, TOKEN, ok
+
+
+def test_keep_alive_and_stop_closes_connections():
+    server = SimulatorServer(BASE_CONFIG.replace(campaigns=1)).start()
+    with requests.Session() as session:
+        first = session.get(f"{server.graph_url}/{ACT}", params={"access_token": TOKEN})
+        assert first.status_code == 200 and "close" not in first.headers.get("Connection", "")
+        server.stop()
+        with pytest.raises(requests.ConnectionError):
+            session.get(f"{server.graph_url}/{ACT}", params={"access_token": TOKEN}, timeout=2)
+
+
+def test_one_session_reuses_one_connection(monkeypatch):
+    """Calls on one requests.Session share one TCP connection, whatever their bodies (the benchmarks rely on it)."""
+    opened = []
+    connect = urllib3.util.connection.create_connection
+
+    def counting_connect(address, *args, **kwargs):
+        opened.append(address)
+        return connect(address, *args, **kwargs)
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", counting_connect)
+    with SimulatorServer(BASE_CONFIG.replace(campaigns=1)) as server, requests.Session() as session:
+        ok(session.get(f"{server.graph_url}/{ACT}", params={"access_token": TOKEN}))
+        ok(session.post(f"{server.graph_url}/{ACT}/insights", data={"access_token": TOKEN}))
+        ok(session.get(server.url("/__sim/health"), data="a body nobody reads " * 20))
+        assert ok(session.post(server.url("/__sim/faults"), json={"usage_pct": 5}))["usage_pct"] == 5
+        assert ok(session.get(server.url("/__sim/calls")))["http_requests"] == 2
+    assert len(opened) == 1
+
+
+def test_chunked_request_body_closes_the_connection():
+    """A chunked body is read to its end (never parsed as a next request); then the connection closes."""
+    with SimulatorServer(BASE_CONFIG.replace(campaigns=1)) as server, requests.Session() as session:
+        resp = session.post(server.url("/__sim/faults"), data=iter([b'{"usage_pct"', b": 7}"]))
+        assert resp.status_code == 200 and resp.headers["Connection"] == "close"
+        assert ok(session.get(server.url("/__sim/calls")))["http_requests"] == 0
