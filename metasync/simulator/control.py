@@ -6,10 +6,11 @@ POST bodies are JSON; bad input answers 400 with ``{"error": ...}``, unknown end
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 from werkzeug.exceptions import NotFound
-from werkzeug.routing import Map, PathConverter, Rule
+from werkzeug.routing import Map, MapAdapter, PathConverter, Rule
 from werkzeug.wrappers import Request, Response
 
 from .config import SimConfig
@@ -54,18 +55,17 @@ CONTROL_ROUTES = Map([
 ], converters={"rest": RestConverter}, merge_slashes=False)
 
 
+@dataclass(eq=False)
 class ControlPlane:
-    def __init__(self, world: World, config: SimConfig, stats: CallStats, usage: UsageMeter, faults: Faults,
-                 report_runs: ReportRuns, webhooks: Webhooks) -> None:
-        self.world = world
-        self.config = config
-        self.stats = stats
-        self.usage = usage
-        self.faults = faults
-        self.report_runs = report_runs
-        self.webhooks = webhooks
-        self.lock = threading.Lock()
-        self._routes = CONTROL_ROUTES.bind("control")
+    world: World
+    config: SimConfig
+    stats: CallStats
+    usage: UsageMeter
+    faults: Faults
+    report_runs: ReportRuns
+    webhooks: Webhooks
+    lock: threading.Lock = field(default_factory=threading.Lock, init=False)  # around runtime config changes
+    _routes: MapAdapter = field(default_factory=lambda: CONTROL_ROUTES.bind("control"), init=False)
 
     def answer(self, request: Request) -> Response:
         path = request.path.rstrip("/")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import threading
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from .call import Call
@@ -41,24 +42,24 @@ class TraceIds:
         return "A" + base64.urlsafe_b64encode(digest).decode()[:10]
 
 
+@dataclass(eq=False)
 class GraphDispatcher:
-    def __init__(self, config: SimConfig, world: World, report_runs: ReportRuns, handlers: dict[str, Handler],
-                 authenticate: Handler, faults: Faults, usage: UsageMeter, stats: CallStats,
-                 traces: TraceIds) -> None:
-        missing = {name for e in endpoints() for name in e.handler_names()} - set(handlers)
+    config: SimConfig
+    world: World
+    report_runs: ReportRuns
+    handlers: dict[str, Handler]  # by the names routing's endpoints use
+    authenticate: Handler
+    faults: Faults
+    usage: UsageMeter
+    stats: CallStats
+    traces: TraceIds
+
+    def __post_init__(self) -> None:
+        missing = {name for e in endpoints() for name in e.handler_names()} - set(self.handlers)
         if missing:
             raise ValueError(f"routes without handlers: {sorted(missing)}")
-        self.config = config
-        self.world = world
-        self.report_runs = report_runs
-        self.router = GraphRouter(lambda segment: segment in report_runs)
-        self.handlers = handlers
-        self.authenticate = authenticate
-        self.faults = faults
-        self.usage = usage
-        self.stats = stats
-        self.traces = traces
-        self._min_version = version_tuple(config.min_version)
+        self.router = GraphRouter(lambda segment: segment in self.report_runs)
+        self._min_version = version_tuple(self.config.min_version)
 
     def dispatch(self, call: Call) -> tuple[int, Any, list[tuple[str, str]]]:
         """Run one call. Returns (HTTP status, JSON body, headers)."""

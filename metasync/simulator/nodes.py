@@ -6,6 +6,7 @@ Also Graph's answers to paths it does not serve (`reject_*`), which depend on th
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from .call import Call
@@ -32,13 +33,15 @@ def json_param(call: Call, name: str) -> Any:
         raise invalid_param(f"(#100) param {name} must be a JSON array") from None
 
 
+@dataclass(eq=False)
 class GraphNodes:
-    def __init__(self, world: World, config: SimConfig, pager: Pager, user_id: str) -> None:
-        self.world = world
-        self.config = config
-        self.pager = pager
-        self.user_id = user_id
-        self.renderer = NodeRenderer(world.objects, world.clock)
+    world: World
+    config: SimConfig
+    pager: Pager
+    user_id: str
+
+    def __post_init__(self) -> None:
+        self.renderer = NodeRenderer(self.world.objects, self.world.clock)
 
     # ------------------------------------------------------------- the user
     def me(self, call: Call) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from typing import NoReturn
 
 from .call import Call
@@ -59,17 +60,19 @@ class ReportRun:
                 "emails": [], "friendly_name": "", "is_bookmarked": False, "schedule_id": "0"}
 
 
+@dataclass(eq=False)
 class ReportRuns:
     """The report runs of a simulator by id, and the Graph handlers for them."""
 
-    def __init__(self, world: World, config: SimConfig, faults: Faults, pager: Pager) -> None:
-        self.world = world
-        self.config = config
-        self.faults = faults
-        self.pager = pager
+    world: World
+    config: SimConfig
+    faults: Faults
+    pager: Pager
+
+    def __post_init__(self) -> None:
         self.lock = threading.Lock()
         self._runs: dict[str, ReportRun] = {}
-        self._next_id = 6_020_000_000_000_000 + (config.seed % 997) * 1_000_000
+        self._next_id = 6_020_000_000_000_000 + (self.config.seed % 997) * 1_000_000
 
     def get(self, run_id: str) -> ReportRun | None:
         return self._runs.get(run_id)

@@ -8,7 +8,8 @@ answers to a method a path does not support depends on the path (see `Endpoint`)
 from __future__ import annotations
 
 import re
-from typing import Callable
+from dataclasses import dataclass
+from typing import Callable, Mapping
 
 from werkzeug.routing import BaseConverter, Map, Rule
 
@@ -34,23 +35,20 @@ def split_version(path: str) -> tuple[str | None, list[str]]:
     return None, segs  # unversioned calls use the app's default (latest) version
 
 
+@dataclass(frozen=True, eq=False)
 class Endpoint:
     """What a matched path does.
 
     `resource` names it in call counts (with the edge, e.g. "act/ads"); `target` says what its first segment
-    names ("account", "object", "report_run" or None); handlers are named per method, `other` for the rest.
-    `public` endpoints need no access token.
+    names ("account", "object", "report_run" or None); `handlers` are handler names by method, `other` the
+    one for any other method. `public` endpoints need no access token.
     """
 
-    __slots__ = ("resource", "target", "handlers", "other", "public")
-
-    def __init__(self, resource: str, target: str | None = None, other: str = "reject_method",
-                 public: bool = False, **handlers: str) -> None:
-        self.resource = resource
-        self.target = target
-        self.handlers = handlers
-        self.other = other
-        self.public = public
+    resource: str
+    target: str | None
+    handlers: Mapping[str, str]
+    other: str
+    public: bool = False
 
     def handler_name(self, method: str) -> str:
         return self.handlers.get(method, self.other)
@@ -60,6 +58,11 @@ class Endpoint:
 
     def label(self, method: str, edge: str | None) -> str:
         return f"{method} {self.resource}" + (f"/{edge}" if edge else "")
+
+
+def serves(resource: str, target: str | None = None, *, other: str = "reject_method", public: bool = False,
+           **handlers: str) -> Endpoint:
+    return Endpoint(resource, target, handlers, other, public)
 
 
 class AccountIdConverter(BaseConverter):
@@ -74,32 +77,32 @@ OBJECT = "object"
 REPORT_RUN = "report_run"
 
 GRAPH_ROUTES = Map([
-    Rule("/", endpoint=Endpoint("root", other="reject_root")),
-    Rule("/oauth/access_token", endpoint=Endpoint("oauth/access_token", other="oauth_access_token", public=True)),
-    Rule("/debug_token", endpoint=Endpoint("debug_token", other="debug_token")),
-    Rule("/me", endpoint=Endpoint("me", GET="me")),
-    Rule("/me/adaccounts", endpoint=Endpoint("me/adaccounts", GET="my_ad_accounts")),
-    Rule("/me/<edge>", endpoint=Endpoint("me", GET="reject_user_edge")),
-    Rule("/me/<edge>/<path:rest>", endpoint=Endpoint("me", other="reject_depth")),
-    Rule("/<act:head>", endpoint=Endpoint("act", ACCOUNT, GET="account")),
-    Rule("/<act:head>/insights", endpoint=Endpoint("act/insights", ACCOUNT, GET="account_insights",
-                                                   POST="create_report_run")),
+    Rule("/", endpoint=serves("root", other="reject_root")),
+    Rule("/oauth/access_token", endpoint=serves("oauth/access_token", other="oauth_access_token", public=True)),
+    Rule("/debug_token", endpoint=serves("debug_token", other="debug_token")),
+    Rule("/me", endpoint=serves("me", GET="me")),
+    Rule("/me/adaccounts", endpoint=serves("me/adaccounts", GET="my_ad_accounts")),
+    Rule("/me/<edge>", endpoint=serves("me", GET="reject_user_edge")),
+    Rule("/me/<edge>/<path:rest>", endpoint=serves("me", other="reject_depth")),
+    Rule("/<act:head>", endpoint=serves("act", ACCOUNT, GET="account")),
+    Rule("/<act:head>/insights", endpoint=serves("act/insights", ACCOUNT, GET="account_insights",
+                                                 POST="create_report_run")),
     Rule("/<act:head>/<any(campaigns, adsets, ads, adcreatives):edge>",
-         endpoint=Endpoint("act", ACCOUNT, GET="account_edge", other="reject_account_edge_method")),
-    Rule("/<act:head>/<edge>", endpoint=Endpoint("act", ACCOUNT, GET="reject_account_edge",
-                                                 other="reject_account_edge_method")),
-    Rule("/<act:head>/<edge>/<path:rest>", endpoint=Endpoint("act", ACCOUNT, other="reject_depth")),
-    Rule("/<head>", endpoint=Endpoint("node", OBJECT, GET="object")),
-    Rule("/<head>/insights", endpoint=Endpoint("node/insights", OBJECT, GET="object_insights")),
-    Rule("/<head>/<edge>", endpoint=Endpoint("node", OBJECT, GET="object_edge")),
-    Rule("/<head>/<edge>/<path:rest>", endpoint=Endpoint("node", OBJECT, other="reject_depth")),
+         endpoint=serves("act", ACCOUNT, GET="account_edge", other="reject_account_edge_method")),
+    Rule("/<act:head>/<edge>", endpoint=serves("act", ACCOUNT, GET="reject_account_edge",
+                                               other="reject_account_edge_method")),
+    Rule("/<act:head>/<edge>/<path:rest>", endpoint=serves("act", ACCOUNT, other="reject_depth")),
+    Rule("/<head>", endpoint=serves("node", OBJECT, GET="object")),
+    Rule("/<head>/insights", endpoint=serves("node/insights", OBJECT, GET="object_insights")),
+    Rule("/<head>/<edge>", endpoint=serves("node", OBJECT, GET="object_edge")),
+    Rule("/<head>/<edge>/<path:rest>", endpoint=serves("node", OBJECT, other="reject_depth")),
 ], converters={"act": AccountIdConverter}, merge_slashes=False)
 
 REPORT_RUN_ROUTES = Map([
-    Rule("/<head>", endpoint=Endpoint("report_run", REPORT_RUN, GET="report_run")),
-    Rule("/<head>/insights", endpoint=Endpoint("report_run/insights", REPORT_RUN, GET="report_run_insights")),
-    Rule("/<head>/<edge>", endpoint=Endpoint("report_run", REPORT_RUN, GET="reject_report_run_edge")),
-    Rule("/<head>/<edge>/<path:rest>", endpoint=Endpoint("report_run", REPORT_RUN, other="reject_depth")),
+    Rule("/<head>", endpoint=serves("report_run", REPORT_RUN, GET="report_run")),
+    Rule("/<head>/insights", endpoint=serves("report_run/insights", REPORT_RUN, GET="report_run_insights")),
+    Rule("/<head>/<edge>", endpoint=serves("report_run", REPORT_RUN, GET="reject_report_run_edge")),
+    Rule("/<head>/<edge>/<path:rest>", endpoint=serves("report_run", REPORT_RUN, other="reject_depth")),
 ], merge_slashes=False)
 
 
