@@ -54,6 +54,12 @@ def faults_cleaner():
     return clean_faults
 
 
+def shared_server_fixtures(config: SimConfig = BASE_CONFIG):
+    """(sim, http, clean_faults) for a test module: one server and one session for all its tests, and the
+    server's faults cleared after each test."""
+    return server_fixture(config), session_fixture(), faults_cleaner()
+
+
 def get(http, server, path, **params):
     params.setdefault("access_token", TOKEN)
     return http.get(f"{server.graph_url}/{path.lstrip('/')}", params=params)

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import json
 
-from tests.simulator_helpers import (ACT, BASE_CONFIG, TOKEN, V, err, faults_cleaner, ok, server_fixture,
-                                     session_fixture)
+from tests.simulator_helpers import ACT, TOKEN, V, err, ok, shared_server_fixtures
 
-sim = server_fixture(BASE_CONFIG)
-http = session_fixture()
-_clean_faults = faults_cleaner()
+sim, http, _clean_faults = shared_server_fixtures()
 
 
 def test_batch(sim, http):

@@ -9,12 +9,9 @@ import time
 import pytest
 import requests
 
-from tests.simulator_helpers import (ACT, BASE_CONFIG, TOKEN, err, faults_cleaner, get, ok, server_fixture,
-                                     session_fixture)
+from tests.simulator_helpers import ACT, TOKEN, err, get, ok, shared_server_fixtures
 
-sim = server_fixture(BASE_CONFIG)
-http = session_fixture()
-_clean_faults = faults_cleaner()
+sim, http, _clean_faults = shared_server_fixtures()
 
 
 def test_fault_error_rate(sim, http):

@@ -6,13 +6,11 @@ import json
 from collections import defaultdict
 
 from metasync.simulator.insights_metrics import ACTION_TYPES
-from tests.simulator_helpers import (ACT, BASE_CONFIG, cents, err, faults_cleaner, get, insights_rows, ok,
-                                     server_fixture, session_fixture)
+from tests.simulator_helpers import (ACT, BASE_CONFIG, cents, err, get, insights_rows, ok, server_fixture,
+                                     shared_server_fixtures)
 
-sim = server_fixture(BASE_CONFIG)
+sim, http, _clean_faults = shared_server_fixtures()
 fresh = server_fixture(BASE_CONFIG, scope="function")
-http = session_fixture()
-_clean_faults = faults_cleaner()
 
 
 def test_insights_levels_sum_exactly(sim, http):

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tests.simulator_helpers import (ACT, BASE_CONFIG, TODAY, err, faults_cleaner, get, ok, server_fixture,
-                                     session_fixture)
+from tests.simulator_helpers import ACT, TODAY, err, get, ok, shared_server_fixtures
 
-sim = server_fixture(BASE_CONFIG)
-http = session_fixture()
-_clean_faults = faults_cleaner()
+sim, http, _clean_faults = shared_server_fixtures()
 
 
 def test_date_presets_and_invalid_preset(sim, http):

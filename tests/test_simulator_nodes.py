@@ -5,13 +5,10 @@ from __future__ import annotations
 import json
 
 from metasync.simulator import SimulatorServer
-from tests.simulator_helpers import (ACT, BASE_CONFIG, TOKEN, err, faults_cleaner, get, ok, server_fixture,
-                                     session_fixture)
+from tests.simulator_helpers import ACT, BASE_CONFIG, TOKEN, err, get, ok, server_fixture, shared_server_fixtures
 
-sim = server_fixture(BASE_CONFIG)
+sim, http, _clean_faults = shared_server_fixtures()
 fresh = server_fixture(BASE_CONFIG, scope="function")
-http = session_fixture()
-_clean_faults = faults_cleaner()
 
 
 def test_node_fetch_account_and_unknown_id(sim, http):

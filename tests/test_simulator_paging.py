@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from tests.simulator_helpers import (ACT, BASE_CONFIG, TOKEN, faults_cleaner, get, ok, page_all, server_fixture,
-                                     session_fixture, visible)
+from tests.simulator_helpers import ACT, TOKEN, get, ok, page_all, shared_server_fixtures, visible
 
-sim = server_fixture(BASE_CONFIG)
-http = session_fixture()
-_clean_faults = faults_cleaner()
+sim, http, _clean_faults = shared_server_fixtures()
 
 
 def test_pagination_follows_absolute_next_urls(sim, http):

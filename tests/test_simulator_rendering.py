@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from tests.simulator_helpers import ACT, BASE_CONFIG, err, faults_cleaner, get, ok, server_fixture, session_fixture
+from tests.simulator_helpers import ACT, err, get, ok, shared_server_fixtures
 
-sim = server_fixture(BASE_CONFIG)
-http = session_fixture()
-_clean_faults = faults_cleaner()
+sim, http, _clean_faults = shared_server_fixtures()
 
 
 def test_field_selection_nested_creative(sim, http):
