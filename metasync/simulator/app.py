@@ -1,7 +1,5 @@
-"""`Simulator`: the WSGI application. It wires the Graph handlers, dispatch and the control plane to one world.
-
-/__sim/... goes to the control plane, everything else to Graph (a batch, or one call).
-"""
+"""`Simulator`, the WSGI application, wiring Graph handlers, dispatch and the control plane to one world:
+/__sim/... goes to the control plane, everything else to Graph (a batch, or one call)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""Access tokens: the ones the simulator issued, when a token expires, and what every authenticated call must carry.
-
-Any non-empty user token is valid unless it is expired or invalidated (by config or a fault); app tokens
-(``<app_id>|<secret>``) must match the app. With an app secret configured, user tokens need an appsecret_proof.
-"""
+"""Access tokens: which ones the simulator issued, when one expires, and what each authenticated call
+must carry (a valid token; with an app secret configured, an appsecret_proof for user tokens)."""
 
 from __future__ import annotations
 
@@ -95,7 +92,11 @@ class Tokens:
 
 
 class Authenticator:
-    """Checks the access token (and appsecret_proof) of every call but the token exchange."""
+    """Checks the access token (and appsecret_proof) of every call but the token exchange.
+
+    Any non-empty user token is valid unless expired or invalidated (by config or a fault); app tokens
+    (``<app_id>|<secret>``) must match the app.
+    """
 
     def __init__(self, config: SimConfig, tokens: Tokens) -> None:
         self.config = config

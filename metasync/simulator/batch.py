@@ -1,8 +1,5 @@
-"""Batch requests: POST / (or /<version>) with `batch=[{method, relative_url, body}, ...]`, up to 50 items.
-
-Each item is dispatched as its own call (inheriting the batch's access token and appsecret_proof) and answered
-as ``{"code", "headers", "body"}`` with the body as a JSON string.
-"""
+"""Batch requests: POST / (or /<version>) with `batch=[{method, relative_url, body}, ...]`, up to 50 items,
+each dispatched as its own call and answered as ``{"code", "headers", "body"}`` (the body a JSON string)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""The command line of ``python -m metasync.simulator [options]``: serve a simulated Graph API.
-
-`build_arg_parser()` / `config_from_args()` / `CLI_OPTIONS` are reusable (the `metasync simulator` click command
-is generated from them).
-"""
+"""The command line of ``python -m metasync.simulator``; `metasync simulator` builds its click options from
+the same parser (`build_arg_parser`, `config_from_args`, `CLI_OPTIONS`)."""
 
 from __future__ import annotations
 

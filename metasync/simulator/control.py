@@ -1,7 +1,5 @@
 """The control plane under /__sim: health, call counts, faults, runtime config, world mutations and webhooks.
-
-POST bodies are JSON; bad input answers 400 with ``{"error": ...}``, unknown endpoints 404.
-"""
+POST bodies are JSON; bad input answers 400 with ``{"error": ...}``, unknown endpoints 404."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""`GraphDispatcher`: one Graph call from its path to its answer (status, JSON body, headers).
-
-Route it, count it, authenticate it, apply faults and usage limits, run its handler; errors become Meta's
-error envelope. Every answer carries a trace id and the usage headers.
-"""
+"""`GraphDispatcher`: one Graph call from its path to its answer (status, JSON body, headers): route, count,
+authenticate, faults and usage limits, handler; errors as Meta's envelope."""
 
 from __future__ import annotations
 

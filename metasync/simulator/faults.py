@@ -1,8 +1,5 @@
-"""`Faults`: runtime fault injection, all off by default (POST /__sim/faults sets them, /__sim/faults/clear drops them).
-
-Transient errors, throttling, usage limits, slow or timed-out answers, too-much-data errors, failing report runs,
-expired and invalid tokens.
-"""
+"""`Faults`: runtime fault injection, all off by default: transient errors, throttling, slow or timed-out answers,
+too-much-data errors, failing report runs, expired and invalid tokens (POST /__sim/faults)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""Graph `filtering` / `effective_status` parameters: validated into hashable filter tuples, matched on objects.
-
-A filter is ``(target, field, operator, value)`` where target is "self" or a parent kind ("campaign", "adset").
-Edges and insights share them: insights filter the ads under their scope.
-"""
+"""Graph `filtering` / `effective_status` parameters as hashable filter tuples, and matching objects against them.
+Edges and insights share them: insights filter the ads under their scope."""
 
 from __future__ import annotations
 
@@ -61,7 +58,8 @@ def parse_edge_filters(kind: str, filtering: list | None, effective_status: list
 
 
 def normalise_filter(kind: str, f: Any) -> tuple:
-    """One `filtering` item on objects of `kind` as ``(target, field, operator, value)``."""
+    """One `filtering` item on objects of `kind` as ``(target, field, operator, value)``; target is "self" or a
+    parent kind ("campaign", "adset")."""
     if not isinstance(f, dict) or "field" not in f or "operator" not in f:
         raise invalid_param("(#100) filtering[] must be an array of objects with field, operator and value")
     raw_field = str(f["field"])

@@ -1,8 +1,4 @@
-"""`WorldBuilder`: generates accounts, campaigns, ad sets, ads and creatives from a config's seed.
-
-Every random draw comes from one seeded generator per account, in a fixed order: the same config on the same day
-gives the same world. Changing the order of draws changes every world (and what the tests and benchmarks see).
-"""
+"""`WorldBuilder`: generates accounts, campaigns, ad sets, ads and creatives from a config's seed."""
 
 from __future__ import annotations
 
@@ -77,7 +73,11 @@ def _roll_status(rng: random.Random, odds: tuple[float, float, float]) -> str:
 
 
 class WorldBuilder:
-    """Fills an `ObjectStore` with the objects of `store.config.accounts` ad accounts."""
+    """Fills an `ObjectStore` with the objects of `store.config.accounts` ad accounts.
+
+    Every random draw comes from one seeded generator per account, in a fixed order: the same config on the same
+    day gives the same world. Changing the order of draws changes every world (and what tests and benchmarks see).
+    """
 
     def __init__(self, store: ObjectStore) -> None:
         self.store = store

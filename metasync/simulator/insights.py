@@ -1,8 +1,5 @@
-"""`InsightsEngine`: lazily generated, deterministic insights rows of a world, page by page.
-
-Rows are computed when asked for: the metrics of each (ad, day) come from `insights_metrics`, group totals per
-day are cached per world version, and a page walks the query's positions (see `insights_query`).
-"""
+"""`InsightsEngine`: a world's insights rows, computed when asked for (group totals per day cached per world
+version) and paged by position (see `insights_query`)."""
 
 from __future__ import annotations
 

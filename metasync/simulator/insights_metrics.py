@@ -1,9 +1,5 @@
-"""Insights metrics: one vector per (ad, day) derived from a hash of (seed, ad id, day), and how vectors add up.
-
-Nothing is stored except runtime `add_spend` adjustments. Campaign / ad set / account figures are exact sums of
-their ads' vectors (money in integer cents), except reach, which Meta de-duplicates across ads and days (so it is
-NOT additive here either: ``max(max reach, 82% of the summed reach)``; frequency follows from it).
-"""
+"""Insights metrics: one vector per (ad, day) derived from a hash of (seed, ad id, day), and how vectors add up:
+exactly (money in integer cents), except reach, which Meta de-duplicates across ads and days."""
 
 from __future__ import annotations
 
@@ -54,7 +50,10 @@ _U16 = Struct("<16H")
 
 
 class DailyMetrics:
-    """The metrics of each ad on each day, generated on demand from the ads' profiles (see `insights_profile`)."""
+    """The metrics of each ad on each day, generated on demand from the ads' profiles (see `insights_profile`).
+
+    Nothing is stored but the spend and impressions that POST /__sim/mutate adds (`add_extra`).
+    """
 
     def __init__(self, seed: int, ads: list[dict]) -> None:
         self._prefix = [f"{seed}:{ad['id']}:".encode() for ad in ads]
@@ -155,7 +154,8 @@ def _with_extra(vec: list[int] | None, add: list[int]) -> list[int] | None:
 
 
 def combine(vectors: list[list[int]]) -> list[int] | None:
-    """Exact sums, except reach: de-duplicated as max(max reach, 82% of the summed reach)."""
+    """Exact sums, except reach: de-duplicated as max(max reach, 82% of the summed reach), so it is not additive
+    here either (and frequency follows from it)."""
     if not vectors:
         return None
     if len(vectors) == 1:

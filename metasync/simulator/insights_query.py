@@ -1,7 +1,5 @@
 """Insights queries: request parameters validated into a level, fields, time buckets and the groups of ads to sum.
-
-A query's rows are positions ``bucket * len(groups) + group``: sorted by date, then by object id.
-"""
+A query's rows are positions ``bucket * len(groups) + group``: sorted by date, then by object id."""
 
 from __future__ import annotations
 

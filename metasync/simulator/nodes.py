@@ -1,7 +1,5 @@
-"""Reads of Graph nodes and edges: the user, ad accounts, campaigns, ad sets, ads, creatives and their insights.
-
-Also Graph's answers to paths it does not serve (`reject_*`), which depend on the path.
-"""
+"""Reads of Graph nodes and edges: the user, ad accounts, campaigns, ad sets, ads, creatives and their insights;
+and Graph's answers to the paths it does not serve (`reject_*`), which depend on the path."""
 
 from __future__ import annotations
 

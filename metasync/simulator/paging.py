@@ -1,7 +1,5 @@
-"""Cursor paging as Graph does it: `limit`, opaque `after` / `before` cursors and absolute next / previous links.
-
-Object edges page by object id (cursor prefix "o"), insights by row position (prefix "r").
-"""
+"""Cursor paging as Graph does it: `limit`, opaque `after` / `before` cursors, absolute next / previous links.
+Object edges page by object id (cursor prefix "o"), insights by row position (prefix "r")."""
 
 from __future__ import annotations
 

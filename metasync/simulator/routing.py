@@ -1,9 +1,5 @@
-"""Graph paths to handlers: the API version prefix, then werkzeug `Map`s of the paths metasync calls.
-
-Report runs have ids like any node, so a path whose first segment is a report run is matched against
-`REPORT_RUN_ROUTES` instead of `GRAPH_ROUTES`. Every path shape ends in a rule without methods: what Graph
-answers to a method a path does not support depends on the path (see `Endpoint`).
-"""
+"""Graph paths to handlers: the API version prefix, then werkzeug `Map`s of the paths metasync calls
+(report runs, whose ids look like any node's, in a `Map` of their own)."""
 
 from __future__ import annotations
 
@@ -76,6 +72,8 @@ ACCOUNT = "account"
 OBJECT = "object"
 REPORT_RUN = "report_run"
 
+# Every path shape ends in a rule for any method: what Graph answers to a method a path does not support
+# depends on the path (see the `other` handler of each endpoint).
 GRAPH_ROUTES = Map([
     Rule("/", endpoint=serves("root", other="reject_root")),
     Rule("/oauth/access_token", endpoint=serves("oauth/access_token", other="oauth_access_token", public=True)),

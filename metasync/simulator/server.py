@@ -1,10 +1,5 @@
-"""The simulator on a socket: a threaded HTTP/1.1 server that keeps connections open between requests.
-
-werkzeug's development server closes every connection (since werkzeug 2.1 its handler sends
-``Connection: close`` whatever the protocol version), and a client that reconnects for every call measures
-connection set-up rather than metasync. So this serves with the standard library instead: http.server's
-request loop keeps a connection open under HTTP/1.1, and wsgiref runs the WSGI app for each request.
-"""
+"""The simulator on a socket: a threaded HTTP/1.1 server that keeps connections open between requests,
+on a background thread (`SimulatorServer`) or in the foreground (`serve`)."""
 
 from __future__ import annotations
 
@@ -44,6 +39,10 @@ class _Gateway(SimpleHandler):
 
 class KeepAliveHandler(WSGIRequestHandler):
     """One connection: any number of requests, each read whole before the app runs.
+
+    Not werkzeug's server: its handler sends ``Connection: close`` on every answer (since werkzeug 2.1, whatever
+    the protocol version), and a client that reconnects for every call measures connection set-up rather than
+    metasync. http.server's request loop keeps a connection open under HTTP/1.1; wsgiref runs the app.
 
     Reading the body up front is what makes reuse safe: an app that leaves the body unread would otherwise
     leave it to be parsed as the next request. A chunked body is read to its end and the connection closed.

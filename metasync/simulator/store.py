@@ -1,7 +1,5 @@
 """`ObjectStore`: the world's objects by id and by account, with the lookups and edge lists Graph reads need.
-
-Objects are plain dicts keyed by id; keys starting with ``_`` are internal and never rendered.
-"""
+Objects are plain dicts keyed by id; keys starting with ``_`` are internal and never rendered."""
 
 from __future__ import annotations
 

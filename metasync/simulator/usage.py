@@ -1,8 +1,5 @@
-"""`UsageMeter`: calls per sliding window, for the app and per ad account, and the usage headers they read as.
-
-X-App-Usage, X-Ad-Account-Usage (ad account paths), X-Business-Use-Case-Usage and, for insights,
-X-FB-Ads-Insights-Throttle. Throttling errors read as 100% (or more) with the time to regain access.
-"""
+"""`UsageMeter`: calls per sliding window, for the app and per ad account, and the usage headers they read as
+(X-App-Usage, X-Ad-Account-Usage, X-Business-Use-Case-Usage, X-FB-Ads-Insights-Throttle)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""`World`: a deterministic simulated ad world built from a `SimConfig`, with its lazily computed insights.
-
-Everything is derived from ``SimConfig.seed`` (and "today" in the account timezone), so two worlds built from the
-same config on the same day are identical.
-"""
+"""`World`: a deterministic simulated ad world built from a `SimConfig`, with its lazily computed insights;
+the same config on the same day (in the account timezone) gives the same world."""
 
 from __future__ import annotations
 
