@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
+import json
+import socket
+
 import pytest
 import requests
 import urllib3.util.connection
@@ -45,3 +49,16 @@ def test_chunked_request_body_closes_the_connection():
         resp = session.post(server.url("/__sim/faults"), data=iter([b'{"usage_pct"', b": 7}"]))
         assert resp.status_code == 200 and resp.headers["Connection"] == "close"
         assert ok(session.get(server.url("/__sim/calls")))["http_requests"] == 0
+
+
+def test_expect_100_continue_is_answered_before_the_body():
+    with SimulatorServer(BASE_CONFIG.replace(campaigns=1)) as server, \
+            socket.create_connection((server.host, server.port), timeout=5) as sock:
+        body = b'{"usage_pct": 9}'
+        sock.sendall(b"POST /__sim/faults HTTP/1.1\r\nHost: sim\r\nExpect: 100-continue\r\n"
+                     b"Content-Length: %d\r\n\r\n" % len(body))
+        assert sock.recv(64) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(body)
+        answer = http.client.HTTPResponse(sock)
+        answer.begin()
+        assert answer.status == 200 and json.loads(answer.read())["usage_pct"] == 9

@@ -66,6 +66,11 @@ class KeepAliveHandler(WSGIRequestHandler):
         with contextlib.suppress(ConnectionError, TimeoutError):  # the client went away
             BaseHTTPRequestHandler.handle(self)
 
+    def handle_expect_100(self) -> bool:
+        answered = super().handle_expect_100()
+        self.wfile.flush()  # the client waits for "100 Continue" before it sends the body
+        return answered
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("do_"):  # every method goes to the app
             return self.run_app
