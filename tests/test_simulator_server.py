@@ -5,13 +5,15 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import struct
+import time
 
 import pytest
 import requests
 import urllib3.util.connection
 
 from metasync.simulator import SimulatorServer
-from tests.simulator_helpers import ACT, BASE_CONFIG, TOKEN, ok
+from tests.simulator_helpers import ACT, BASE_CONFIG, TOKEN, V, ok
 
 
 def test_keep_alive_and_stop_closes_connections():
@@ -62,3 +64,12 @@ def test_expect_100_continue_is_answered_before_the_body():
         answer = http.client.HTTPResponse(sock)
         answer.begin()
         assert answer.status == 200 and json.loads(answer.read())["usage_pct"] == 9
+
+
+def test_a_client_that_leaves_before_its_answer_leaves_no_traceback(capfd):
+    with SimulatorServer(BASE_CONFIG.replace(campaigns=1, latency_ms=200)) as server:
+        with socket.create_connection((server.host, server.port), timeout=5) as sock:
+            sock.sendall(f"GET /{V}/{ACT}?access_token={TOKEN} HTTP/1.1\r\nHost: sim\r\n\r\n".encode())
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # reset, not FIN
+        time.sleep(0.5)  # the answer is written, and fails, after the latency
+    assert "Traceback" not in capfd.readouterr().err

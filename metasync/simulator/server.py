@@ -59,7 +59,10 @@ class KeepAliveHandler(WSGIRequestHandler):
 
     def finish(self) -> None:
         self.server.open_connections.discard(self.connection)
-        super().finish()
+        try:
+            super().finish()
+        except OSError:  # the client left before its answer was sent: closing cannot send it either
+            self.rfile.close()
 
     def handle(self) -> None:
         # wsgiref's handle() serves one request; BaseHTTPRequestHandler's loops until the connection closes.
