@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-class GraphError(Exception):
+class SimulatedGraphError(Exception):
     """An error answered in Meta's envelope:
 
     ``{"error": {"message", "type", "code", "error_subcode", "error_user_title", "error_user_msg",
@@ -45,20 +45,20 @@ class GraphError(Exception):
         return {"error": err}
 
 
-def invalid_param(message: str, subcode: int | None = None) -> GraphError:
+def invalid_param(message: str, subcode: int | None = None) -> SimulatedGraphError:
     """Code 100 ("Invalid parameter"), HTTP 400."""
     if not message.startswith("(#100)"):
         message = "(#100) " + message
-    return GraphError(100, message, subcode=subcode)
+    return SimulatedGraphError(100, message, subcode=subcode)
 
 
-def nonexisting_field(field: str, node_type: str) -> GraphError:
-    return GraphError(100, f"(#100) Tried accessing nonexisting field ({field}) on node type ({node_type})")
+def nonexisting_field(field: str, node_type: str) -> SimulatedGraphError:
+    return SimulatedGraphError(100, f"(#100) Tried accessing nonexisting field ({field}) on node type ({node_type})")
 
 
-def unsupported_request(method: str, object_id: str) -> GraphError:
+def unsupported_request(method: str, object_id: str) -> SimulatedGraphError:
     verb = "get" if method == "GET" else "post" if method == "POST" else method.lower()
-    return GraphError(
+    return SimulatedGraphError(
         100,
         f"Unsupported {verb} request. Object with ID '{object_id}' does not exist, cannot be loaded due to "
         "missing permissions, or does not support this operation. Please read the Graph API documentation "
@@ -68,8 +68,8 @@ def unsupported_request(method: str, object_id: str) -> GraphError:
     )
 
 
-def too_much_data_sync() -> GraphError:
-    return GraphError(
+def too_much_data_sync() -> SimulatedGraphError:
+    return SimulatedGraphError(
         100,
         "Please reduce the amount of data you're asking for, then retry your request",
         subcode=1487534,
@@ -78,8 +78,8 @@ def too_much_data_sync() -> GraphError:
     )
 
 
-def reduce_data_500() -> GraphError:
-    return GraphError(
+def reduce_data_500() -> SimulatedGraphError:
+    return SimulatedGraphError(
         1,
         "Please reduce the amount of data you're asking for, then retry your request",
         http_status=500,
@@ -87,12 +87,13 @@ def reduce_data_500() -> GraphError:
     )
 
 
-def unknown_error() -> GraphError:
-    return GraphError(1, "An unknown error occurred", http_status=500, is_transient=True)
+def unknown_error() -> SimulatedGraphError:
+    return SimulatedGraphError(1, "An unknown error occurred", http_status=500, is_transient=True)
 
 
-def service_unavailable() -> GraphError:
-    return GraphError(2, "An unexpected error has occurred. Please retry your request later.", http_status=500, is_transient=True)
+def service_unavailable() -> SimulatedGraphError:
+    return SimulatedGraphError(2, "An unexpected error has occurred. Please retry your request later.",
+                               http_status=500, is_transient=True)
 
 
 RATE_LIMIT_ERRORS: dict[int, tuple[str, int | None]] = {
@@ -111,12 +112,12 @@ RATE_LIMIT_ERRORS: dict[int, tuple[str, int | None]] = {
 }
 
 
-def rate_limit_error(code: int, subcode: int | None = None) -> GraphError:
+def rate_limit_error(code: int, subcode: int | None = None) -> SimulatedGraphError:
     message, default_sub = RATE_LIMIT_ERRORS.get(
         code, (f"(#{code}) There have been too many calls. Wait a bit and try again.", None)
     )
     title = "Ad Account Has Too Many API Calls" if code in (17, 80000, 80003, 80004) else None
     user_msg = ("There have been too many calls from this ad-account. Please wait a bit and try again."
                 if title else None)
-    return GraphError(code, message, subcode=subcode if subcode is not None else default_sub,
-                      is_transient=True, user_title=title, user_msg=user_msg)
+    return SimulatedGraphError(code, message, subcode=subcode if subcode is not None else default_sub,
+                               is_transient=True, user_title=title, user_msg=user_msg)
