@@ -227,14 +227,14 @@ class Demo:
 
     # ---------------------------------------------------------------------------------------------- syncs
     def _sync(self, connection, full: bool, compare_to: dict[str, Any] | None = None) -> dict[str, Any]:
-        from metasync.entities.sync import sync_meta_connection
+        from metasync.ops.connection_sync import sync_connection_data
         from metasync.runs.lifecycle import SyncFailed
 
         label = "full" if full else "incremental"
         before = self.sim_calls()["total"]
         try:
             with self.console.status(f"{label} sync: entities, then performance ..."):
-                result = sync_meta_connection(connection, sync_performance=True, full=full, trigger="demo")
+                result = sync_connection_data(connection, performance=True, full=full, trigger="demo")
         except SyncFailed as exc:
             raise DemoFailed(f"the {label} sync failed: {exc.message}") from None
         answered = self.sim_calls()["total"] - before

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from metasync.celery import app
-from metasync.entities.sync import sync_meta_connection
 from metasync.graph.errors import RateLimitedError, is_retryable
 from metasync.infra.locks import LockBusy
+from metasync.ops.connection_sync import sync_connection_data
 from metasync.runs.guard import ConnectionInactive, guarded_job
 from metasync.runs.lifecycle import SyncFailed
 from tasks.base import MAX_TASK_RETRIES, load_connection, retry_countdown
@@ -54,5 +54,5 @@ def sync_connection(self, connection_id: str, performance: bool = False, full: b
     """Sync one connection's campaigns, ad sets and ads (then its performance when asked). Idempotent."""
     return run_locked_connection_job(
         self, connection_id, "sync",
-        lambda connection: sync_meta_connection(connection, sync_performance=performance, full=full, trigger="task"),
+        lambda connection: sync_connection_data(connection, performance=performance, full=full, trigger="task"),
     )

@@ -13,9 +13,9 @@ from metasync.entities.mapping import (
     map_status,
     map_targeting,
     minor_units,
-    normalize_ad_account_id,
     parse_meta_time,
 )
+from metasync.graph.ids import normalize_ad_account_id
 
 
 @pytest.mark.parametrize("effective,configured,expected", [

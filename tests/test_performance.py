@@ -15,13 +15,12 @@ import responses
 
 from metasync.connections.registry import upsert_connection
 from metasync.graph.errors import TransientError
-from metasync.store.documents import Campaign, MetaConnection, PerformanceSnapshot, SyncRun
-from metasync.performance import InvalidDateRange, sync_all_performance_data, sync_scheduled_performance
-from metasync.performance import fetch
+from metasync.ops.connection_sync import sync_connection_data
+from metasync.performance import InvalidDateRange, fetch, sync_all_performance_data, sync_scheduled_performance
 from metasync.performance.dates import local_today
-from metasync.settings import reset_settings_cache
-from metasync.entities.sync import sync_meta_connection
 from metasync.runs.lifecycle import SyncFailed
+from metasync.settings import reset_settings_cache
+from metasync.store.documents import Campaign, MetaConnection, PerformanceSnapshot, SyncRun
 from tests.graph_fakes import GRAPH, FakeAccount, campaign, error_body, query_of
 
 TZ = "America/Los_Angeles"
@@ -523,7 +522,7 @@ def test_entity_sync_with_performance_adds_up_api_calls(connection, graph, today
     insights = FakeInsights(graph, serve_account=False)
     insights.add("campaign", rows_for("campaign", ("1",), days_back(today, 0)))
 
-    result = sync_meta_connection(connection, sync_performance=True, full=True)
+    result = sync_connection_data(connection, performance=True, full=True)
 
     perf = result["performance"]
     assert perf["lookback"] is True and perf["campaigns"] == 1

@@ -33,13 +33,13 @@ def _describe_sync(connection, result: dict[str, Any]) -> str:
 @click.pass_context
 def sync_command(ctx, tenant, connection_id, full, performance, as_json, loop, interval, iterations):
     """Sync campaigns, ad sets and ads now, in this process (with --loop: every --interval minutes)."""
-    from metasync.entities.sync import sync_meta_connection
+    from metasync.ops.connection_sync import sync_connection_data
 
     bootstrap(ctx.obj["verbose"])
     interval_seconds = loop_interval_seconds(loop, interval, iterations, get_settings().meta_sync_interval_minutes)
 
     def job(connection, progress):
-        return sync_meta_connection(connection, sync_performance=performance, full=full,
+        return sync_connection_data(connection, performance=performance, full=full,
                                     trigger="loop" if loop else "cli", progress=progress)
 
     if loop:

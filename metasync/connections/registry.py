@@ -8,7 +8,7 @@ from typing import Any
 from bson import ObjectId
 from bson.errors import InvalidId
 
-from metasync.entities.mapping import normalize_ad_account_id
+from metasync.graph.ids import normalize_ad_account_id
 from metasync.infra.clock import utcnow
 from metasync.store.documents import (
     SYNCABLE_STATUSES,

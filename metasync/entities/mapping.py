@@ -207,12 +207,3 @@ def map_issues(issues: Any) -> list[dict[str, Any]]:
                 "level": issue.get("level"),
             })
     return out
-
-
-def normalize_ad_account_id(value: str) -> str:
-    """`act_<digits>` from `act_123`, `123` or ` act_123 `; anything else is an error."""
-    text = str(value).strip()
-    digits = text[4:] if text.startswith("act_") else text
-    if not is_meta_id(digits):
-        raise ValueError(f"ad account id must be act_<digits> or <digits>, got {value!r}")
-    return f"act_{digits}"

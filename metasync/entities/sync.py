@@ -21,7 +21,6 @@ from metasync.entities.mapping import MappingError
 from metasync.entities.spec import AD, AD_SET, CAMPAIGN, ENTITY_SPECS, EntitySpec, MapContext, statuses_for
 from metasync.graph.client import GraphClient, default_client
 from metasync.infra.clock import as_utc, now_ms, utcnow
-from metasync.performance import sync_scheduled_performance
 from metasync.runs.lifecycle import recorded_run
 from metasync.store.documents import MetaConnection
 from metasync.store.writer import BatchWriter, WriteResult
@@ -133,9 +132,8 @@ def _watermark(connection: MetaConnection, spec: EntitySpec) -> datetime | None:
     return as_utc(value) if isinstance(value, datetime) else None
 
 
-def sync_meta_connection(connection: MetaConnection, sync_performance: bool = False, full: bool = False,
-                         client: GraphClient | None = None, trigger: str = "manual",
-                         progress: ProgressCallback | None = None) -> dict[str, Any]:
+def sync_meta_connection(connection: MetaConnection, full: bool = False, client: GraphClient | None = None,
+                         trigger: str = "manual", progress: ProgressCallback | None = None) -> dict[str, Any]:
     """Sync every campaign, ad set and ad of one connection; returns counts, duration_ms and api_calls.
 
     Raises SyncFailed when the connection as a whole cannot be synced (its status and reason are stored first).
@@ -155,11 +153,7 @@ def sync_meta_connection(connection: MetaConnection, sync_performance: bool = Fa
         run.extra["marked_deleted"] = sum(r.marked_deleted for r in results.values())
         run.add_errors(sum(r.errors for r in results.values()), [m for r in results.values() for m in r.messages])
         _advance_watermarks(connection, results, run.started_at)
-    result = run.result()
-    if sync_performance:
-        result["performance"] = sync_scheduled_performance(connection, client=client, trigger=trigger)
-        result["api_calls"] = client.calls
-    return result
+    return run.result()
 
 
 def _advance_watermarks(connection: MetaConnection, results: dict[str, EdgeResult], now: datetime) -> None:

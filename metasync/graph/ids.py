@@ -15,3 +15,12 @@ def is_meta_id(value: Any) -> bool:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         return False
     return bool(_META_ID.fullmatch(str(value)))
+
+
+def normalize_ad_account_id(value: str) -> str:
+    """`act_<digits>` from `act_123`, `123` or ` act_123 `; anything else is an error."""
+    text = str(value).strip()
+    digits = text[4:] if text.startswith("act_") else text
+    if not is_meta_id(digits):
+        raise ValueError(f"ad account id must be act_<digits> or <digits>, got {value!r}")
+    return f"act_{digits}"
