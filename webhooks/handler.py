@@ -35,33 +35,36 @@ class ChangeDispatcher:
         self.task_name = task_name
 
     def dispatch(self, changes: Sequence[ObjectChange]) -> tuple[int, int]:
-        """(enqueued, duplicates); raises DispatchUnavailable with every key it claimed released again."""
+        """(enqueued, duplicates); raises DispatchUnavailable when not everything could be enqueued (what was is
+        marked, so Meta's retry enqueues only the rest)."""
         keys = [dedupe_key(c.ad_account_id, c.level, c.object_id) for c in changes]
         try:
             claimed = self.deduper.claim(keys)
         except redis.RedisError as exc:
-            # The SETs may have run before the reply was lost: free them so the retry is not taken for a duplicate.
-            self._release_quietly(keys)
             raise DispatchUnavailable(f"de-duplication store unavailable: {exc.__class__.__name__}") from exc
         new = [(change, key) for change, key, mine in zip(changes, keys, claimed, strict=True) if mine]
-        for index, (change, _key) in enumerate(new):
-            try:
+        published: list[str] = []
+        try:
+            for change, key in new:
                 self.publisher.publish(self.task_name, (change.ad_account_id, change.level, change.object_id))
-            except BrokerUnavailable as exc:
-                self._release_quietly([k for _, k in new[index:]])
-                raise DispatchUnavailable(str(exc)) from exc
+                published.append(key)
+        except BrokerUnavailable as exc:
+            raise DispatchUnavailable(str(exc)) from exc
+        finally:
+            self._confirm_quietly(published)
         return len(new), len(changes) - len(new)
 
     def close(self) -> None:
         self.publisher.close()
         self.deduper.client.close()
 
-    def _release_quietly(self, keys: Sequence[str]) -> None:
+    def _confirm_quietly(self, keys: Sequence[str]) -> None:
         try:
-            self.deduper.release(keys)
+            self.deduper.confirm(keys)
         except redis.RedisError:
-            log.warning("could not release %d webhook de-duplication keys; they expire on their own", len(keys),
-                        extra={"event": "webhook_dedupe_release_failed", "keys": len(keys)})
+            # Enqueued all the same; a redelivery within the window is enqueued again, which only re-reads.
+            log.warning("could not mark %d enqueued webhook changes; a redelivery will enqueue them again", len(keys),
+                        extra={"event": "webhook_dedupe_confirm_failed", "keys": len(keys)})
 
 
 def build_dispatcher(config: Mapping[str, Any]) -> ChangeDispatcher:

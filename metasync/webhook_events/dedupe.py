@@ -1,11 +1,13 @@
-"""Webhook de-duplication in Redis: one pending re-sync per (ad account, level, object) at a time.
+"""Webhook de-duplication in Redis: one enqueued re-sync per (ad account, level, object) at a time.
 
-Meta redelivers and batches, so the same object is often named several times within seconds. The first notice
-claims a key (SET NX with the window as expiry) and is enqueued; later ones find the key and are counted as
-duplicates. The key is cleared again:
-- by the request itself when enqueueing failed, so Meta's retry is not swallowed;
-- by `sync_entity` right before it reads the object from Meta, so a change made after that read is enqueued
-  again instead of waiting out the window (the read that is still to come covers everything before it);
+Meta redelivers and batches, so the same object is often named several times within seconds. A notice counts as a
+duplicate only when an earlier one was really enqueued: the request first marks each key PENDING (one round trip for
+the whole delivery), publishes, and only then marks the keys it published ENQUEUED for the window. So a claim that
+Redis applied late (a stalled Redis, a lost reply, a broker that refused the publish) can never swallow Meta's retry:
+PENDING is not a duplicate. The key is cleared again:
+- by `sync_entity` right before it reads the object from Meta, so a change made after that read is enqueued again
+  instead of waiting out the window (marking ENQUEUED only overwrites a key that still exists, so a read that has
+  already begun is never taken to cover a later change);
 - by expiry after the window, in case the task never ran.
 """
 
@@ -16,6 +18,21 @@ from collections.abc import Sequence
 import redis
 
 KEY_PREFIX = "metasync:webhook:pending:"
+PENDING, ENQUEUED = b"pending", b"enqueued"
+
+# For each key: 0 if an earlier notice was enqueued (a duplicate), else mark it PENDING and answer 1.
+_CLAIM = """
+local answers = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[2] then
+    answers[i] = 0
+  else
+    redis.call('SET', key, ARGV[1], 'PX', ARGV[3])
+    answers[i] = 1
+  end
+end
+return answers
+"""
 
 
 def dedupe_key(ad_account_id: str, level: str, object_id: str) -> str:
@@ -23,27 +40,36 @@ def dedupe_key(ad_account_id: str, level: str, object_id: str) -> str:
 
 
 class ChangeDeduper:
-    """Claims and releases de-duplication keys; Redis errors propagate (the caller answers 503)."""
+    """Claims and confirms de-duplication keys; Redis errors propagate (the caller answers 503)."""
 
     def __init__(self, client: redis.Redis, window_seconds: float):
         self.client = client
         self.window_ms = max(1, int(window_seconds * 1000))
+        self._claim = client.register_script(_CLAIM)
 
     def claim(self, keys: Sequence[str]) -> list[bool]:
-        """For each key, True if this call claimed it (enqueue), False if it was already pending (duplicate).
+        """For each key, True to enqueue it, False if an earlier notice was enqueued within the window.
 
         One round trip for the whole delivery; a key named twice in it is claimed once.
         """
         if not keys:
             return []
-        pipe = self.client.pipeline(transaction=False)
+        unique = list(dict.fromkeys(keys))
+        answers = dict(zip(unique, self._claim(keys=unique, args=[PENDING, ENQUEUED, self.window_ms]), strict=True))
+        seen: set[str] = set()
+        claimed = []
         for key in keys:
-            pipe.set(key, b"1", nx=True, px=self.window_ms)
-        return [bool(result) for result in pipe.execute()]
+            claimed.append(bool(answers[key]) and key not in seen)
+            seen.add(key)
+        return claimed
 
-    def release(self, keys: Sequence[str]) -> None:
+    def confirm(self, keys: Sequence[str]) -> None:
+        """These keys' tasks are in the broker: later notices within the window are duplicates."""
         if keys:
-            self.client.delete(*keys)
+            pipe = self.client.pipeline(transaction=False)
+            for key in keys:
+                pipe.set(key, ENQUEUED, px=self.window_ms, xx=True)
+            pipe.execute()
 
 
 def clear_pending(client: redis.Redis, ad_account_id: str, level: str, object_id: str) -> None:
