@@ -41,6 +41,7 @@ class ChangeDispatcher:
         try:
             claimed = self.deduper.claim(keys)
         except redis.RedisError as exc:
+            self._tidy_quietly(keys)  # a claim Redis applied before the reply was lost: PENDING, tidied if it can be
             raise DispatchUnavailable(f"de-duplication store unavailable: {exc.__class__.__name__}") from exc
         new = [(change, key) for change, key, mine in zip(changes, keys, claimed, strict=True) if mine]
         published: list[str] = []
@@ -49,6 +50,7 @@ class ChangeDispatcher:
                 self.publisher.publish(self.task_name, (change.ad_account_id, change.level, change.object_id))
                 published.append(key)
         except BrokerUnavailable as exc:
+            self._tidy_quietly([key for _, key in new[len(published):]])
             raise DispatchUnavailable(str(exc)) from exc
         finally:
             self._confirm_quietly(published)
@@ -57,6 +59,12 @@ class ChangeDispatcher:
     def close(self) -> None:
         self.publisher.close()
         self.deduper.client.close()
+
+    def _tidy_quietly(self, keys: Sequence[str]) -> None:
+        try:
+            self.deduper.release(keys)
+        except redis.RedisError:
+            pass  # PENDING keys are never taken for duplicates; they expire after the window
 
     def _confirm_quietly(self, keys: Sequence[str]) -> None:
         try:

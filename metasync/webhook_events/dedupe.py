@@ -33,6 +33,13 @@ for i, key in ipairs(KEYS) do
 end
 return answers
 """
+# Delete the keys that are still PENDING (an ENQUEUED one stays: its task is in the broker).
+_RELEASE = """
+for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then redis.call('DEL', key) end
+end
+return 0
+"""
 
 
 def dedupe_key(ad_account_id: str, level: str, object_id: str) -> str:
@@ -46,6 +53,7 @@ class ChangeDeduper:
         self.client = client
         self.window_ms = max(1, int(window_seconds * 1000))
         self._claim = client.register_script(_CLAIM)
+        self._release = client.register_script(_RELEASE)
 
     def claim(self, keys: Sequence[str]) -> list[bool]:
         """For each key, True to enqueue it, False if an earlier notice was enqueued within the window.
@@ -70,6 +78,12 @@ class ChangeDeduper:
             for key in keys:
                 pipe.set(key, ENQUEUED, px=self.window_ms, xx=True)
             pipe.execute()
+
+
+    def release(self, keys: Sequence[str]) -> None:
+        """Tidy up after a failed delivery: drop the claims that were not published (harmless if it fails)."""
+        if keys:
+            self._release(keys=list(dict.fromkeys(keys)), args=[PENDING])
 
 
 def clear_pending(client: redis.Redis, ad_account_id: str, level: str, object_id: str) -> None:
