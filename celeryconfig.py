@@ -54,6 +54,11 @@ beat_schedule = {
         "schedule": timedelta(minutes=_settings.performance_sync_interval_minutes),
         "options": {"expires": _settings.performance_sync_interval_minutes * 60},
     },
+    "reap-crashed-runs": {
+        "task": "reap_crashed_runs",
+        "schedule": timedelta(seconds=60),
+        "options": {"expires": 60},
+    },
     "refresh-tokens": {
         "task": "refresh_tokens",
         "schedule": timedelta(days=1),

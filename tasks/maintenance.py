@@ -10,6 +10,7 @@ from metasync.connections.tokens import refresh_expiring_tokens
 from metasync.infra import db
 from metasync.infra.locks import LockBusy, held_lock
 from metasync.ops.fanout import locked_fan_out
+from metasync.runs.reaper import REAP_EVERY_SECONDS, reap_crashed_runs
 from metasync.settings import get_settings
 from tasks.sync import sync_connection
 
@@ -37,5 +38,18 @@ def refresh_tokens() -> dict:
     try:
         with held_lock("maintenance:refresh_tokens"):
             return refresh_expiring_tokens()
+    except LockBusy:
+        return {"skipped": "locked"}
+
+
+# Every minute; idempotent (a run is marked CRASHED once; its work is enqueued only while it is the latest of its
+# kind). No retries: the next tick is the retry.
+@app.task(name="reap_crashed_runs", acks_late=True, ignore_result=True, max_retries=0, expires=REAP_EVERY_SECONDS)
+def reap_crashed_runs_task() -> dict:
+    """Mark runs whose heartbeat stopped CRASHED and enqueue their work again (see `metasync.runs.reaper`)."""
+    db.connect()
+    try:
+        with held_lock("maintenance:reap_crashed_runs", timeout=REAP_EVERY_SECONDS):
+            return reap_crashed_runs(lambda name, args, kwargs: app.send_task(name, args=args, kwargs=kwargs))
     except LockBusy:
         return {"skipped": "locked"}

@@ -76,4 +76,5 @@ def test_schedule_intervals_come_from_the_environment():
     assert proc.returncode == 0, proc.stderr
     seconds = {entry: value for entry, value in json.loads(proc.stdout).items()}
     by_task = {celeryconfig.beat_schedule[name]["task"]: value for name, value in seconds.items()}
-    assert by_task == {"sync_all_connections": 900, "sync_all_performance": 7200, "refresh_tokens": 86400}
+    assert by_task == {"sync_all_connections": 900, "sync_all_performance": 7200, "refresh_tokens": 86400,
+                       "reap_crashed_runs": 60}

@@ -93,7 +93,8 @@ def sync_object_from_webhook(connection: MetaConnection, spec: EntitySpec, objec
     EXPIRED; permission denied: marked ERROR; unmappable payload). Other errors propagate for the caller to retry.
     """
     client = (client or default_client()).scoped()
-    with recorded_run(connection, "ENTITY", "webhook", client, level=spec.level, object_id=object_id) as run:
+    target = {"level": spec.level, "object_id": object_id}
+    with recorded_run(connection, "ENTITY", "webhook", client, target=target, **target) as run:
         run.extra = {"level": spec.level, "object_id": object_id}
         token = ensure_connection_access_token(connection, client)
         if not connection.currency:  # never fully synced: money is stored in the account's currency

@@ -41,7 +41,9 @@ def sync_all_performance_data(connection: MetaConnection, date_preset: str | Non
     refuses the token or the permission.
     """
     request = parse_date_request(date_preset, since, until)
-    return _run(connection, lambda _connection, today: (request.resolve(today), False), client, trigger, progress)
+    asked = {"date_preset": date_preset, "since": since and str(since), "until": until and str(until)}
+    return _run(connection, lambda _connection, today: (request.resolve(today), False), client, trigger, progress,
+                target={key: value for key, value in asked.items() if value})
 
 
 def sync_scheduled_performance(connection: MetaConnection, client: GraphClient | None = None,
@@ -78,11 +80,11 @@ def lookback_due(connection: MetaConnection, today: date) -> bool:
 
 
 def _run(connection: MetaConnection, choose: WindowChooser, client: GraphClient | None, trigger: str,
-         progress: Progress | None) -> dict[str, Any]:
+         progress: Progress | None, target: dict[str, Any] | None = None) -> dict[str, Any]:
     # A caller's client (the entity sync's scoped one) is used as is, so its call count includes ours.
     client = client or default_client().scoped()
     writers: dict[str, SnapshotWriter] = {}
-    with recorded_run(connection, KIND, trigger, client) as run:
+    with recorded_run(connection, KIND, trigger, client, target=target) as run:
         run.counts = _counts(writers)
         run.live_counts = lambda: _counts(writers)  # rows written so far count, also when the run fails
         token = ensure_connection_access_token(connection, client)

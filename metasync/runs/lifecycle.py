@@ -1,7 +1,8 @@
 """The one lifecycle of every run of a connection (entity sync, performance, targeted refresh, and later kinds).
 
 `recorded_run` records the run as RUNNING, hands the caller a `Run` to fill in, and always records how it ended:
-SUCCESS or PARTIAL (some objects skipped), or FAILED with the error (also when the Python code itself crashes).
+SUCCESS or PARTIAL (some objects skipped), or FAILED with the error (also when the Python code itself crashes);
+while it runs it beats in Redis, and a run whose process dies is marked CRASHED by the reaper (`runs/reaper.py`).
 A token Meta rejects marks the connection EXPIRED; a permission Meta denies, or a stored token that cannot be
 decrypted, marks it ERROR; all become `SyncFailed`, which callers report without retrying (the other connections
 go on).
@@ -20,6 +21,7 @@ from metasync.graph.client import GraphClient
 from metasync.graph.errors import GraphPermissionError, TokenError
 from metasync.infra.clock import now_ms, utcnow
 from metasync.infra.crypto import TokenUnreadable
+from metasync.runs.heartbeat import beating
 from metasync.store.documents import MetaConnection, SyncRun
 
 log = logging.getLogger(__name__)
@@ -104,10 +106,20 @@ class Run:
 
 @contextmanager
 def recorded_run(connection: MetaConnection, kind: str, trigger: str, client: GraphClient, *, full: bool = False,
-                 started_at: datetime | None = None, **log_fields: Any) -> Iterator[Run]:
-    """Record a run of `kind` for the block; see the module docstring for how it ends."""
+                 target: dict[str, Any] | None = None, started_at: datetime | None = None,
+                 **log_fields: Any) -> Iterator[Run]:
+    """Record a run of `kind` for the block (beating while it runs); see the module docstring for how it ends.
+
+    `target` is what the run was asked to do beyond its kind, so the reaper can redo a crashed run."""
     started_at = started_at or now_ms()
-    run = Run(SyncRun.begin(connection, kind, trigger, started_at, full=full), connection, client, started_at)
+    record = SyncRun.begin(connection, kind, trigger, started_at, full=full, target=target)
+    with beating(str(record.id)):
+        yield from _lifecycle(Run(record, connection, client, started_at), connection, trigger, full, log_fields)
+
+
+def _lifecycle(run: Run, connection: MetaConnection, trigger: str, full: bool,
+               log_fields: dict[str, Any]) -> Iterator[Run]:
+    kind = run.record.kind
     log.info("%s started", kind.lower(), extra={"event": run._event("started"),
                                                 **run.log_fields(trigger=trigger, full=full, **log_fields)})
     try:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from werkzeug.wrappers import Request
@@ -43,7 +44,7 @@ class Call:
         self.usage_type = "ads_management"
 
     @classmethod
-    def from_request(cls, request: Request) -> "Call":
+    def from_request(cls, request: Request) -> Call:
         """Parameters from the query string, a POST form and an `Authorization: OAuth|Bearer <token>` header."""
         query_pairs = parse_qsl(request.query_string.decode("latin-1"), keep_blank_values=True)
         params = first_values(query_pairs)

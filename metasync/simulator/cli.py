@@ -4,7 +4,7 @@ the same parser (`build_arg_parser`, `config_from_args`, `CLI_OPTIONS`)."""
 from __future__ import annotations
 
 import argparse
-from typing import Sequence
+from collections.abc import Sequence
 
 from .config import SimConfig
 from .server import serve

@@ -41,7 +41,7 @@ class SimConfig:
     access_tier: str = "standard_access"
     enforce_usage_limits: bool = False  # when True, calls beyond 100% usage fail with error 17 / 80004 / 80000
 
-    def replace(self, **changes: Any) -> "SimConfig":
+    def replace(self, **changes: Any) -> SimConfig:
         return dataclasses.replace(self, **changes)
 
     def as_dict(self) -> dict:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .call import Call
 from .config import SimConfig

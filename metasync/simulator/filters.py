@@ -3,7 +3,8 @@ Edges and insights share them: insights filter the ads under their scope."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .errors import invalid_param
 from .schema import AD, ADSET, ALL_EFFECTIVE, CAMPAIGN, CREATIVE, EFFECTIVE_BY_KIND, HIDDEN_BY_DEFAULT

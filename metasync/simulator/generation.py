@@ -6,12 +6,23 @@ import random
 from dataclasses import dataclass
 from datetime import date
 
+from .generated_content import insights_profile, random_creative, random_targeting
 from .schema import ACCOUNT, AD, ADSET, CAMPAIGN, CREATIVE
 from .statuses import effective_status
 from .store import ObjectStore
-from .generated_content import insights_profile, random_creative, random_targeting
-from .vocabulary import (ATTRIBUTION_SPEC, AUDIENCES, BID_STRATEGIES, COUNTRIES, ISSUES, LEGACY_OBJECTIVES,
-                         OBJECTIVE_PROFILE, OUTCOME_OBJECTIVES, PRODUCTS, RECOMMENDATIONS, REVIEW_FEEDBACK)
+from .vocabulary import (
+    ATTRIBUTION_SPEC,
+    AUDIENCES,
+    BID_STRATEGIES,
+    COUNTRIES,
+    ISSUES,
+    LEGACY_OBJECTIVES,
+    OBJECTIVE_PROFILE,
+    OUTCOME_OBJECTIVES,
+    PRODUCTS,
+    RECOMMENDATIONS,
+    REVIEW_FEEDBACK,
+)
 
 FAR_FUTURE_ORD = date(9999, 1, 1).toordinal()  # the stop day of objects that still deliver
 CAMPAIGN_STATUS_ODDS = (0.78, 0.89, 0.96)  # cumulative: ACTIVE, PAUSED, ARCHIVED, else DELETED

@@ -4,6 +4,7 @@ version) and paged by position (see `insights_query`)."""
 from __future__ import annotations
 
 import threading
+
 from .insights_metrics import IMPR, DailyMetrics, combine
 from .insights_query import Group, InsightsQuery, QueryBuilder
 from .insights_rows import RowRenderer

@@ -5,8 +5,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from .insights_metrics import (ACTION_TYPES, ACTION_VALUE_TYPES, CLICKS, IMPR, LINK, P_OMNI, REACH, SPEND, V_OMNI,
-                               V_PIXEL)
+from .insights_metrics import (
+    ACTION_TYPES,
+    ACTION_VALUE_TYPES,
+    CLICKS,
+    IMPR,
+    LINK,
+    P_OMNI,
+    REACH,
+    SPEND,
+    V_OMNI,
+    V_PIXEL,
+)
 from .insights_query import ID_FIELDS, LEVEL_RANK, Group, InsightsQuery
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import bisect
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from .call import Call

@@ -168,7 +168,7 @@ class SimulatorServer:
     def url(self, path: str) -> str:
         return self.base_url + "/" + path.lstrip("/")
 
-    def start(self) -> "SimulatorServer":
+    def start(self) -> SimulatorServer:
         world = self._world or World(self.config)
         self.app = Simulator(world)
         self._server = make_keep_alive_server(self.host, self.port, self.app)
@@ -186,7 +186,7 @@ class SimulatorServer:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def __enter__(self) -> "SimulatorServer":
+    def __enter__(self) -> SimulatorServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

@@ -230,7 +230,7 @@ class SyncRun(Document):
     kind = StringField(required=True)  # ENTITIES, PERFORMANCE, ENTITY
     trigger = StringField()  # cli, beat, task, webhook, loop, demo
     full = BooleanField(default=False)
-    status = StringField(default="RUNNING")  # RUNNING, SUCCESS, PARTIAL, FAILED
+    status = StringField(default="RUNNING")  # RUNNING, then SUCCESS, PARTIAL, FAILED or CRASHED (metasync.runs)
     started_at = DateTimeField(default=utcnow)
     finished_at = DateTimeField()
     duration_ms = IntField()
@@ -238,13 +238,15 @@ class SyncRun(Document):
     api_calls = IntField(default=0)
     error_count = IntField(default=0)
     errors = ListField(StringField())  # the first few, for reading; error_count has them all
+    # What the run was asked to do beyond its kind (a webhook's object, an explicit date range), to redo it.
+    target = DictField()
 
     @classmethod
     def begin(cls, connection: MetaConnection, kind: str, trigger: str, started_at: datetime,
-              full: bool = False) -> SyncRun:
+              full: bool = False, target: dict | None = None) -> SyncRun:
         """Record a run as RUNNING and make it its connection's latest run of this kind."""
         run = cls(connection=connection.id, tenant_id=connection.tenant_id, ad_account_id=connection.ad_account_id,
-                  kind=kind, trigger=trigger, full=full, started_at=started_at)
+                  kind=kind, trigger=trigger, full=full, started_at=started_at, target=target or {})
         run.save()
         MetaConnection.objects(id=connection.id).update_one(**{f"set__latest_runs__{kind}": run.id})
         return run
