@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from redis.exceptions import LockError, LockNotOwnedError
@@ -37,15 +37,18 @@ def lock_key(name: str) -> str:
 
 @contextmanager
 def held_lock(name: str, timeout: float = DEFAULT_LOCK_SECONDS, blocking: bool = False,
-              blocking_timeout: float | None = None) -> Iterator[None]:
-    """Hold `name` for the duration of the block, extending it every timeout/3 seconds; LockBusy if taken."""
+              blocking_timeout: float | None = None, *,
+              keeper_wait: Callable[[threading.Event, float], bool] = threading.Event.wait) -> Iterator[None]:
+    """Hold `name` for the duration of the block, extending it every timeout/3 seconds; LockBusy if taken.
+
+    `keeper_wait(stop, seconds)` is how the keeper waits between extensions (True once stopped); tests step it."""
     lock = get_redis().lock(lock_key(name), timeout=timeout, thread_local=False)
     if not lock.acquire(blocking=blocking, blocking_timeout=blocking_timeout):
         raise LockBusy(name)
     stop = threading.Event()
 
     def keep_alive() -> None:
-        while not stop.wait(timeout / 3):
+        while not keeper_wait(stop, timeout / 3):
             try:
                 lock.reacquire()
             except LockError:

@@ -59,19 +59,22 @@ def until_stopped(items: Iterable[T], stop: threading.Event) -> Iterator[T]:
         yield item
 
 
-def _sleep_until(deadline: float, stop: threading.Event, clock: Callable[[], float]) -> None:
+def _sleep_until(deadline: float, stop: threading.Event, clock: Callable[[], float],
+                 wait: Callable[[threading.Event, float], bool]) -> None:
     while not stop.is_set():
         left = deadline - clock()
         if left <= 0:
             return
-        stop.wait(min(SLEEP_STEP_SECONDS, left))
+        wait(stop, min(SLEEP_STEP_SECONDS, left))
 
 
 def run_loop(iteration: Callable[[threading.Event], Any], interval_seconds: float, iterations: int | None = None,
              stop: threading.Event | None = None, *, fatal: tuple[type[BaseException], ...] = (ConfigError,),
-             clock: Callable[[], float] = time.monotonic) -> int:
+             clock: Callable[[], float] = time.monotonic,
+             wait: Callable[[threading.Event, float], bool] = threading.Event.wait) -> int:
     """Run `iteration(stop)` every `interval_seconds` (start to start; at once if a round ran longer) until
     `stop` is set, a signal arrives or `iterations` rounds ran. Returns the number of rounds run.
+    Between rounds it waits with `wait(stop, seconds)` on `clock` (tests pass a fake pair).
 
     A round that raises is logged and the loop goes on (MongoDB or Meta may be back next time), except for
     `fatal` exceptions such as configuration errors.
@@ -91,7 +94,7 @@ def run_loop(iteration: Callable[[threading.Event], Any], interval_seconds: floa
                           extra={"event": "loop_round_failed", "round": rounds, "error": exc.__class__.__name__})
             if iterations is not None and rounds >= iterations:
                 break
-            _sleep_until(started + interval_seconds, stop, clock)
+            _sleep_until(started + interval_seconds, stop, clock, wait)
     if received:
         log.warning("%s received: loop stopped after %d rounds", received[0], rounds,
                     extra={"event": "loop_stopped", "signal": received[0], "rounds": rounds})
@@ -99,12 +102,14 @@ def run_loop(iteration: Callable[[threading.Event], Any], interval_seconds: floa
 
 
 def loop_connections(select: Callable[[], list], run: Callable[[Iterable], int], interval_seconds: float,
-                     iterations: int | None = None, stop: threading.Event | None = None) -> int:
+                     iterations: int | None = None, stop: threading.Event | None = None, *,
+                     clock: Callable[[], float] = time.monotonic,
+                     wait: Callable[[threading.Event, float], bool] = threading.Event.wait) -> int:
     """Loop mode for a CLI command: each round re-selects connections (new ones join, expired ones leave) and
     runs them one by one with `run(connections) -> failures`, stopping between connections after a signal.
 
     `select` may raise a click exception: a usage error (exit code 2) ends the loop, "nothing to sync yet"
-    (exit code 1) waits for the next round.
+    (exit code 1) waits for the next round. `clock` and `wait` are `run_loop`'s.
     """
 
     def one_round(stop_event: threading.Event) -> None:
@@ -122,7 +127,8 @@ def loop_connections(select: Callable[[], list], run: Callable[[Iterable], int],
                         "duration_ms": int((time.monotonic() - started) * 1000),
                         "next_in_seconds": round(interval_seconds)})
 
-    return run_loop(one_round, interval_seconds, iterations, stop, fatal=(ConfigError, click.ClickException))
+    return run_loop(one_round, interval_seconds, iterations, stop, fatal=(ConfigError, click.ClickException),
+                    clock=clock, wait=wait)
 
 
 def loop_options(interval_setting: str) -> Callable:
