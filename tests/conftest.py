@@ -1,20 +1,31 @@
-"""Test session setup: real Redis and a real MongoDB-compatible server, test-only settings.
+"""Test session setup: test-only settings always; real Redis and a MongoDB-compatible server for `services` tests.
+
+Test files mirror modules: `tests/test_<package>_<module>.py` tests `metasync/<package>/<module>.py`,
+`tasks/<module>.py` or `webhooks/<module>.py` (`test_<module>.py` for modules at the top of `metasync/`;
+`test_cli_<module>.py` holds what a command line user sees). Repository-level checks keep their own names:
+test_deployment.py, test_bench_smoke.py, test_services_smoke.py. Shared fixtures live here; shared helpers in
+helpers.py, graph_fakes.py and webhook_fakes.py.
+
+Every test that needs Redis or MongoDB (directly, or through a worker, a broker or a child process) is marked
+`services`; the rest run without any server, in seconds:
+
+    env MONGODB_URI=mongodb://127.0.0.1:1/x REDIS_URL=redis://127.0.0.1:1/0 .venv/bin/pytest -m "not services" -q
 
 At `pytest_configure` (before test modules are imported):
-  * MONGODB_URI / REDIS_URL from the environment are used when they answer; otherwise `scripts/services.sh start`
-    starts local servers (Redis on 6390, FerretDB on 27027) and `scripts/services.sh env` says where they are;
-  * the environment is set for the whole session: a fresh database `metasync_test_<random>` on that server,
-    Redis db 15 for REDIS_URL and CELERY_BROKER_URL, fake Meta app credentials, a Fernet key, a high rate limit;
-  * `metasync.settings.reset_settings_cache()` so `get_settings()` sees them.
-The test database is dropped at the end of the session.
-
-Fixtures: `mongo` (the pymongo Database; mongoengine connected as alias "default"; every collection emptied after
-each test) and `redis_client` (redis.Redis on db 15, flushed before and after each test).
+  * always: fake Meta app credentials, a Fernet key and a high rate limit, then `reset_settings_cache()`;
+  * when the `-m` expression can select `services` tests (the default): MONGODB_URI / REDIS_URL from the
+    environment are used when they answer, otherwise `scripts/services.sh start` starts local servers; the session
+    gets a fresh database `metasync_test_<random>` (dropped at the end) and Redis db 15 as REDIS_URL and broker.
+    When it cannot (e.g. `-m "not services"`), nothing is started and MONGODB_URI / REDIS_URL are left as given.
+A test that uses a server fixture (`mongo`, `redis_client`, or one built on them) without the `services` mark is
+a collection error.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
+import re
 import secrets
 import shlex
 import subprocess
@@ -26,9 +37,14 @@ import pytest
 import redis as redis_lib
 from cryptography.fernet import Fernet
 
+from tests.helpers import APP_ID, APP_SECRET, GRAPH_URL, NEVER_SHOWN, TOKEN, VERIFY_TOKEN
+
 REPO = Path(__file__).resolve().parent.parent
 SERVICES_SCRIPT = REPO / "scripts" / "services.sh"
 TEST_REDIS_DB = 15
+SERVICES_MARK = "services"
+# Fixtures that talk to a server; tests using them (or a fixture built on them) must be marked `services`.
+SERVER_FIXTURES = frozenset({"_mongo_database", "mongo", "redis_client"})
 
 _saved_environ: dict[str, str] | None = None
 _test_db_name: str | None = None
@@ -93,37 +109,58 @@ def _with_path(url: str, path: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=path))
 
 
+def selects_services(markexpr: str) -> bool:
+    """Whether `-m markexpr` can select a test marked `services`, whatever other marks that test has."""
+    if not markexpr.strip():
+        return True
+    names = set(re.findall(r"[\w:+\-.\[\]\\/]+", markexpr)) - {"and", "or", "not", SERVICES_MARK}
+    if re.search(r"[\w\]]\(", markexpr) or len(names) > 10:
+        return True  # keyword arguments or a long expression: do not guess, start the servers
+    from _pytest.mark.expression import Expression
+
+    expression = Expression.compile(markexpr)
+    for size in range(len(names) + 1):
+        for others in itertools.combinations(sorted(names), size):
+            marks = {SERVICES_MARK, *others}
+            if expression.evaluate(lambda name, /, **kwargs: not kwargs and name in marks):
+                return True
+    return False
+
+
+def _test_settings() -> dict[str, str]:
+    return {
+        "META_GRAPH_URL": GRAPH_URL,
+        "META_APP_SECRET": APP_SECRET,
+        "META_APP_ID": APP_ID,
+        "META_APP_VERIFY_TOKEN": VERIFY_TOKEN,
+        "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "META_RATE_LIMIT_PER_HOUR": "100000",
+    }
+
+
 def pytest_configure(config: pytest.Config) -> None:
     global _saved_environ, _test_db_name
     if config.getoption("help", default=False) or config.getoption("version", default=False):
         return
     if _saved_environ is not None:  # already configured (e.g. pytester running in-process)
         return
-    mongo_uri, redis_url = _server_urls()
-    _test_db_name = f"metasync_test_{secrets.token_hex(4)}"
-    test_redis_url = _with_path(redis_url, f"/{TEST_REDIS_DB}")
+    environ = _test_settings()
+    if selects_services(config.getoption("markexpr", default="") or ""):
+        mongo_uri, redis_url = _server_urls()
+        _test_db_name = f"metasync_test_{secrets.token_hex(4)}"
+        test_redis_url = _with_path(redis_url, f"/{TEST_REDIS_DB}")
+        environ.update(MONGODB_URI=_with_path(mongo_uri, f"/{_test_db_name}"), REDIS_URL=test_redis_url,
+                       CELERY_BROKER_URL=test_redis_url)
 
     _saved_environ = dict(os.environ)
-    os.environ.update(
-        {
-            "MONGODB_URI": _with_path(mongo_uri, f"/{_test_db_name}"),
-            "REDIS_URL": test_redis_url,
-            "CELERY_BROKER_URL": test_redis_url,
-            "META_GRAPH_URL": "https://graph.test",
-            "META_APP_SECRET": "test-app-secret",
-            "META_APP_ID": "111",
-            "META_APP_VERIFY_TOKEN": "verify-me",
-            "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-            "META_RATE_LIMIT_PER_HOUR": "100000",
-        }
-    )
+    os.environ.update(environ)
     from metasync.settings import reset_settings_cache
 
     reset_settings_cache()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    global _saved_environ
+    global _saved_environ, _test_db_name
     if _saved_environ is None:
         return
     try:
@@ -136,15 +173,27 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     finally:
         os.environ.clear()
         os.environ.update(_saved_environ)
-        _saved_environ = None
+        _saved_environ = _test_db_name = None
         from metasync.settings import reset_settings_cache
 
         reset_settings_cache()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    unmarked = [item.nodeid for item in items
+                if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker(
+                    SERVICES_MARK)]
+    if unmarked:
+        raise pytest.UsageError("these tests use a server fixture but are not marked services:\n  "
+                                + "\n  ".join(unmarked))
+
+
+# --- servers (services tests only) ---------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def _mongo_database():
     """The project's own connection (metasync.infra.db), so tests and project code share one client."""
+    if _test_db_name is None:
+        pytest.fail("no test database: this run started no servers (its -m expression deselects services)")
     from metasync.infra import db as project_db
 
     db = project_db.connect()
@@ -165,6 +214,8 @@ def mongo(_mongo_database):
 @pytest.fixture
 def redis_client():
     """redis.Redis on the test db (15), empty at the start and flushed at the end of each test."""
+    if _test_db_name is None:
+        pytest.fail("no test Redis: this run started no servers (its -m expression deselects services)")
     client = redis_lib.Redis.from_url(os.environ["REDIS_URL"])
     client.flushdb()
     try:
@@ -174,6 +225,86 @@ def redis_client():
         client.close()
 
 
+@pytest.fixture
+def shared_db(mongo):
+    """Tell `metasync.infra.db` that mongoengine is already connected (by the `mongo` fixture) to the test
+    database, so task code calling `db.connect()` reuses that connection instead of closing it."""
+    from metasync.infra import db
+    from metasync.settings import get_settings
+
+    db._connected_pid, db._connected_uri = os.getpid(), get_settings().mongodb_uri
+    return mongo
+
+
+@pytest.fixture
+def connection(shared_db, redis_client):
+    """One active connection: tenant-a, ad account act_123, TOKEN, Meta user 42."""
+    from metasync.connections.registry import upsert_connection
+
+    conn, _ = upsert_connection("tenant-a", "act_123", TOKEN, user_id="42")
+    return conn
+
+
+@pytest.fixture
+def indexed(mongo):
+    """The test database with every index the documents declare."""
+    from metasync.store.documents import ensure_indexes
+
+    ensure_indexes()
+    return mongo
+
+
+@pytest.fixture
+def insights(graph):
+    """The insights edge of act_123 (`FakeInsights`), with no rows until a test adds them."""
+    from tests.graph_fakes import FakeInsights
+
+    return FakeInsights(graph)
+
+
+@pytest.fixture
+def cli(mongo, redis_client):
+    """`cli(*args)`: `metasync *args` in-process; fails the test when a token or secret shows in the output."""
+    from click.testing import CliRunner
+
+    from metasync.cli import main
+
+    runner = CliRunner()
+
+    def invoke(*args):
+        result = runner.invoke(main, list(args), catch_exceptions=False)
+        for secret in NEVER_SHOWN + (os.environ["TOKEN_ENCRYPTION_KEY"],):
+            assert secret not in result.output and secret not in (result.stderr or "")
+        return result
+
+    return invoke
+
+
+@pytest.fixture
+def make_app(redis_client):
+    """`make_app(**config)`: the webhook Flask app on the test Redis and broker, closed after the test."""
+    from webhooks import create_app
+    from webhooks.views import EXTENSION
+
+    apps = []
+
+    def make(**config):
+        app = create_app(config)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.extensions[EXTENSION].close()
+
+
+@pytest.fixture
+def client(make_app):
+    """A test client of the webhook app with the session's settings."""
+    return make_app().test_client()
+
+
+# --- settings and speed (every test) -------------------------------------------------------------------------
 @pytest.fixture
 def settings_env(monkeypatch):
     """Override settings for one test: `settings_env(META_PAGE_SIZE="100")`; restored afterwards."""
@@ -189,12 +320,42 @@ def settings_env(monkeypatch):
     reset_settings_cache()
 
 
+@pytest.fixture
+def configure(settings_env):
+    """settings_env, and a Redis client made from the settings in force (before and after)."""
+    from metasync.infra.redis_client import reset_redis
+
+    def apply(**env):
+        settings_env(**env)
+        reset_redis()
+
+    yield apply
+    reset_redis()
+
+
 @pytest.fixture(autouse=True)
 def fast_retries(monkeypatch):
     """In-call retries without the 1 s / 2 s / 4 s waits (the retry counts stay as in production)."""
     from metasync.graph.client import GraphClient
 
     monkeypatch.setattr(GraphClient, "retry_base_seconds", 0)
+
+
+@pytest.fixture(autouse=True)
+def fast_report_polls(monkeypatch):
+    """Asynchronous insights reports polled without waiting between polls."""
+    from metasync.performance import fetch
+
+    monkeypatch.setattr(fetch, "REPORT_POLICY", fetch.ReportPolicy(poll_seconds=0))
+
+
+@pytest.fixture
+def today():
+    """Today in the fake ad account's timezone."""
+    from metasync.performance.dates import local_today
+    from tests.graph_fakes import TZ
+
+    return local_today(TZ)
 
 
 @pytest.fixture

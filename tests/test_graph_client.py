@@ -1,10 +1,9 @@
-"""The Graph client: paging, error classes and their retries, rate-limit handling, usage headers, secrets."""
+"""The Graph client: node and edge reads, paging, error classes and their retries, rate-limit pauses and usage
+headers (Redis holds the pauses), secrets kept out of errors."""
 
 from __future__ import annotations
 
 import json
-import logging
-import time
 
 import pytest
 import requests
@@ -20,12 +19,11 @@ from metasync.graph.errors import (
     TooMuchDataError,
     TransientError,
     UnexpectedResponseError,
-    classify_error,
 )
-from metasync.graph.ratelimit import RateLimiter
 from tests.graph_fakes import GRAPH, error_body, query_of
+from tests.helpers import TOKEN
 
-TOKEN = "EAAsecrettoken123"
+pytestmark = pytest.mark.services
 
 
 @pytest.fixture
@@ -202,63 +200,6 @@ def test_usage_at_95_percent_pauses_ten_minutes(graph):
     assert client.limiter.paused_for("act_9") > 590
 
 
-def test_local_token_bucket_makes_callers_wait_then_refuses(graph, redis_client):
-    graph.add("GET", f"{GRAPH}/1", json={"id": "1"})
-    slept: list[float] = []
-    # 2 calls per hour: the third call would wait 30 minutes, far beyond the allowed wait.
-    limiter = RateLimiter(per_hour=2, max_wait_seconds=5, sleep=slept.append)
-    client = GraphClient(limiter=limiter)
-
-    client.fetch_node(TOKEN, "1", user_id="u1")
-    client.fetch_node(TOKEN, "1", user_id="u1")
-    with pytest.raises(RateLimitedError) as info:
-        client.fetch_node(TOKEN, "1", user_id="u1")
-
-    assert len(graph.calls) == 2
-    assert info.value.retry_after > 1000
-
-
-def test_local_token_bucket_waits_when_the_wait_is_short(graph, redis_client):
-    graph.add("GET", f"{GRAPH}/1", json={"id": "1"})
-    slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        time.sleep(seconds)
-
-    limiter = RateLimiter(per_hour=36000, max_wait_seconds=5, sleep=sleep)  # refills 10 tokens a second
-    seconds, micros = redis_client.time()
-    redis_client.hset("metasync:bucket:user:u1", mapping={"tokens": 0, "ts": seconds + micros / 1e6})  # just emptied
-    client = GraphClient(limiter=limiter)
-
-    client.fetch_node(TOKEN, "1", user_id="u1")
-
-    assert slept and sum(slept) <= 1.5
-    assert len(graph.calls) == 1
-
-
-def test_rate_limit_warning_at_ninety_percent_of_budget(graph, redis_client, caplog):
-    graph.add("GET", f"{GRAPH}/1", json={"id": "1"})
-    client = GraphClient(limiter=RateLimiter(per_hour=10, max_wait_seconds=0))
-
-    with caplog.at_level(logging.WARNING, logger="metasync.graph.ratelimit"):
-        for _ in range(9):
-            client.fetch_node(TOKEN, "1", user_id="u2")
-
-    warnings = [r for r in caplog.records if getattr(r, "event", "") == "rate_limit_approaching"]
-    assert len(warnings) == 1
-
-
-def test_buckets_are_per_user(graph, redis_client):
-    graph.add("GET", f"{GRAPH}/1", json={"id": "1"})
-    client = GraphClient(limiter=RateLimiter(per_hour=1, max_wait_seconds=0))
-
-    client.fetch_node(TOKEN, "1", user_id="a")
-    client.fetch_node(TOKEN, "1", user_id="b")
-    with pytest.raises(RateLimitedError):
-        client.fetch_node(TOKEN, "1", user_id="a")
-
-
 def test_scoped_clients_count_their_own_calls(graph):
     graph.add("GET", f"{GRAPH}/1", json={"id": "1"})
     parent = GraphClient()
@@ -279,19 +220,3 @@ def test_unexpected_shapes_are_typed_errors(graph):
         fetch_graph_edges(TOKEN, "act_1/ads")
     with pytest.raises(UnexpectedResponseError):
         fetch_graph_node(TOKEN, "1")
-
-
-def test_classify_error_handles_garbage_envelopes():
-    assert isinstance(classify_error({"error": "text"}, 400), UnexpectedResponseError)
-    assert isinstance(classify_error({"error": {"code": "x"}}, 400), InvalidRequestError)
-    assert isinstance(classify_error(None, 502), TransientError)
-
-
-def test_errors_survive_pickling_for_celery():
-    import pickle
-
-    for exc in (RateLimitedError("slow down", 17, None, 400, "t", retry_after=12.5),
-                TokenError("expired", code=190, subcode=463), TransientError("x")):
-        clone = pickle.loads(pickle.dumps(exc))
-        assert type(clone) is type(exc) and str(clone) == str(exc)
-    assert pickle.loads(pickle.dumps(RateLimitedError("s", retry_after=9))).retry_after == 9

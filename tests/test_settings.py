@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 import metasync.settings as settings_module
 from metasync.cli import main
-from metasync.settings import SECRET_SETTINGS, ConfigError, get_settings, load_settings
+from metasync.settings import SECRET_SETTINGS, ConfigError, get_settings, load_settings, mask_url_password
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -70,6 +70,16 @@ def test_describe_masks_passwords_inside_urls():
     shown = settings.describe()
     assert shown["MONGODB_URI"] == "mongodb://app:***@db.internal:27017/metasync"
     assert "r3dispass" not in str(shown)
+
+
+@pytest.mark.parametrize("uri,shown", [
+    ("mongodb://user:s3cret@db.example:27017/metasync?authSource=admin",
+     "mongodb://user:***@db.example:27017/metasync?authSource=admin"),
+    ("mongodb://127.0.0.1:27027/metasync", "mongodb://127.0.0.1:27027/metasync"),
+    ("mongodb+srv://u:p@cluster0.example.net/app", "mongodb+srv://u:***@cluster0.example.net/app"),
+])
+def test_database_urls_are_shown_without_their_password(uri, shown):
+    assert mask_url_password(uri) == shown
 
 
 # --- every rule, with the exact message ------------------------------------------------------------------------

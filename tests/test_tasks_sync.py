@@ -5,17 +5,12 @@ from __future__ import annotations
 import pytest
 import responses
 
-from metasync.connections.registry import upsert_connection
 from metasync.infra.locks import connection_lock
 from metasync.store.documents import Campaign, MetaConnection
 from tasks.sync import sync_connection
 from tests.graph_fakes import GRAPH, FakeAccount, campaign, error_body
 
-
-@pytest.fixture
-def connection(mongo, redis_client):
-    conn, _ = upsert_connection("tenant-a", "act_123", "EAAtoken")
-    return conn
+pytestmark = pytest.mark.services
 
 
 def test_task_syncs_the_connection(connection):
@@ -88,9 +83,3 @@ def test_token_failure_is_not_retried_and_marks_connection(connection):
     assert outcome.state == "SUCCESS"
     assert "re-authenticate" in outcome.result["failed"]
     assert MetaConnection.objects.get(id=connection.id).status == "EXPIRED"
-
-
-def test_task_declares_its_policy():
-    assert sync_connection.acks_late is True
-    assert sync_connection.name == "sync_connection"
-    assert sync_connection.max_retries == 5

@@ -16,17 +16,15 @@ import requests
 import responses
 
 from metasync.connections.registry import upsert_connection
-from metasync.ops.credentials import check_credentials
 from metasync.connections.tokens import refresh_expiring_tokens
-from metasync.infra.logs import configure_logging
+from metasync.entities.sync import sync_meta_connection
 from metasync.infra.clock import utcnow
+from metasync.infra.logs import configure_logging
+from metasync.ops.credentials import check_credentials
 from metasync.settings import get_settings
 from metasync.simulator import SimConfig, SimulatorServer
-from metasync.entities.sync import sync_meta_connection
 from tests.graph_fakes import FakeAccount, ad, ad_set, campaign
-
-TOKEN = "EAAlogging-secret-token-value"
-APP_SECRET = "test-app-secret"
+from tests.helpers import APP_SECRET, TOKEN
 
 
 @pytest.fixture
@@ -100,6 +98,7 @@ def test_credentials_in_messages_and_fields_are_redacted(captured):
     assert text.count("[redacted]") >= 4
 
 
+@pytest.mark.services
 def test_a_whole_sync_at_debug_logs_its_events_and_no_secret(captured, mongo, redis_client):
     buffer = captured(LOG_FORMAT="json", LOG_LEVEL="DEBUG")
     connection, _ = upsert_connection("tenant-log", "act_123", TOKEN)
@@ -124,6 +123,7 @@ def test_urllib3_is_kept_quiet_by_default(captured):
     assert logging.getLogger("urllib3").getEffectiveLevel() >= logging.WARNING
 
 
+@pytest.mark.services
 def test_even_urllib3_request_lines_over_real_http_carry_no_secret(captured, mongo, redis_client):
     """Sync, token exchange and credential checks against the simulator over real HTTP, with urllib3 forced to
     DEBUG (it logs every URL with its query string): the redacting filter still scrubs every line."""

@@ -3,47 +3,64 @@ expire, and connections whose token cannot be renewed are marked EXPIRED with th
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
-import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import responses
+from pymongo.errors import ConnectionFailure
 
 from metasync.connections.registry import upsert_connection
-from metasync.infra.locks import lock_key
-from metasync.store.documents import MetaConnection
 from metasync.infra.clock import as_utc, utcnow
+from metasync.infra.locks import lock_key
+from metasync.settings import get_settings
+from metasync.store.documents import MetaConnection
+from tasks import maintenance
 from tasks.maintenance import refresh_tokens, sync_all_connections
 from tasks.sync import sync_connection
 from tests.graph_fakes import GRAPH, error_body, query_of
+from tests.helpers import QUEUE, wait_until_expired
+
+pytestmark = pytest.mark.services
+
 
 # The round is locked by the task it enqueues, so any caller of the same fan-out shares the lock.
 FANOUT_LOCK = lock_key("fanout:sync_connection")
 
 
 @pytest.fixture
-def slow_enqueue(monkeypatch):
-    """`sync_connection.apply_async` that takes a while, so a fan-out round stays busy; records ids."""
-    sent: list[str] = []
+def enqueued(monkeypatch):
+    """Ids `sync_connection.apply_async` was asked to send, recorded instead of sent; each call first runs
+    `enqueued.hold()` (a test can make it wait, to keep a fan-out round busy)."""
+
+    class Sent(list):
+        hold = staticmethod(lambda: None)
+
+    sent = Sent()
 
     def record(args=None, kwargs=None, **options):
-        time.sleep(0.3)
+        sent.hold()
         sent.append(args[0])
 
     monkeypatch.setattr(sync_connection, "apply_async", record)
     return sent
 
 
-def test_two_fan_outs_at_once_only_one_enqueues(mongo, redis_client, slow_enqueue):
+def test_two_fan_outs_at_once_only_one_enqueues(mongo, redis_client, enqueued):
     upsert_connection("t1", "act_1", "EAAone")
     results = []
     barrier = threading.Barrier(2)
+    one_refused = threading.Event()
+    enqueued.hold = lambda: one_refused.wait(timeout=10)  # the round holding the lock is busy until then
 
     def beat_tick():
         barrier.wait()
-        results.append(sync_all_connections.apply().get())
+        result = sync_all_connections.apply().get()
+        results.append(result)
+        if result.get("locked"):
+            one_refused.set()
 
     threads = [threading.Thread(target=beat_tick) for _ in range(2)]
     for thread in threads:
@@ -52,27 +69,59 @@ def test_two_fan_outs_at_once_only_one_enqueues(mongo, redis_client, slow_enqueu
         thread.join()
 
     assert sorted(r.get("locked", False) for r in results) == [False, True]
-    assert len(slow_enqueue) == 1
+    assert len(enqueued) == 1
 
 
-def test_fan_out_lock_left_by_a_crashed_worker_expires(mongo, redis_client, slow_enqueue):
+def test_fan_out_lock_left_by_a_crashed_worker_expires(mongo, redis_client, enqueued):
     upsert_connection("t1", "act_1", "EAAone")
     redis_client.set(FANOUT_LOCK, "crashed-worker", px=300)
 
     assert sync_all_connections.apply().get() == {"task": "sync_connection", "enqueued": 0, "locked": True}
-    time.sleep(0.4)
+    wait_until_expired(redis_client, FANOUT_LOCK)
     assert sync_all_connections.apply().get()["enqueued"] == 1
     assert not redis_client.exists(FANOUT_LOCK)
 
 
-def test_maintenance_tasks_declare_their_policy():
-    assert sync_all_connections.name == "sync_all_connections" and sync_all_connections.acks_late
-    assert sync_all_connections.max_retries == 0 and sync_all_connections.expires
-    assert refresh_tokens.name == "refresh_tokens" and refresh_tokens.acks_late
-    assert refresh_tokens.max_retries == 3 and not refresh_tokens.ignore_result
+def test_a_fan_out_message_left_waiting_expires_when_the_next_round_is_due(redis_client):
+    sync_all_connections.apply_async()
+
+    (raw,) = redis_client.lrange(QUEUE, 0, -1)
+    message = json.loads(raw)
+    assert message["headers"]["task"] == "sync_all_connections"
+    expires = datetime.fromisoformat(message["headers"]["expires"])
+    interval = get_settings().meta_sync_interval_minutes * 60
+    assert abs((expires - utcnow()).total_seconds() - interval) < 60
 
 
-# --- refresh_tokens --------------------------------------------------------------------------------------------
+def test_a_failed_fan_out_round_is_not_retried(mongo, redis_client, monkeypatch):
+    calls = []
+
+    def mongodb_away(*args, **kwargs):
+        calls.append(1)
+        raise ConnectionFailure("MongoDB is away")
+
+    monkeypatch.setattr(maintenance, "locked_fan_out", mongodb_away)
+
+    outcome = sync_all_connections.apply()
+
+    assert outcome.state == "FAILURE" and calls == [1]  # the next beat tick is the retry
+
+
+def test_token_refresh_is_retried_three_times_while_mongodb_is_away(mongo, redis_client, monkeypatch):
+    calls = []
+
+    def mongodb_away():
+        calls.append(1)
+        raise ConnectionFailure("MongoDB is away")
+
+    monkeypatch.setattr(maintenance, "refresh_expiring_tokens", mongodb_away)
+
+    outcome = refresh_tokens.apply()
+
+    assert outcome.state == "FAILURE" and isinstance(outcome.result, ConnectionFailure)
+    assert len(calls) == 1 + 3
+
+
 def _connection(tenant: str, account: str, token: str, expires_in_days: float | None):
     expires = utcnow() + timedelta(days=expires_in_days) if expires_in_days is not None else None
     connection, _ = upsert_connection(tenant, account, token, expires_at=expires)

@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
 from metasync.infra.locks import LockBusy, connection_lock, held_lock, is_locked, lock_key
+from tests.helpers import wait_until_expired
+
+pytestmark = pytest.mark.services
+
+
+class SteppedKeeper:
+    """Stands in for the lock keeper's wait between extensions: each `step()` lets exactly one extension run."""
+
+    def __init__(self) -> None:
+        self.intervals: list[float] = []
+        self._go = threading.Semaphore(0)
+        self._waiting = threading.Semaphore(0)
+
+    def __call__(self, stop: threading.Event, seconds: float) -> bool:
+        self.intervals.append(seconds)
+        self._waiting.release()
+        while not stop.is_set():
+            if self._go.acquire(timeout=0.01):
+                return False
+        return True
+
+    def step(self) -> None:
+        assert self._waiting.acquire(timeout=5), "the keeper is not waiting"
+        self._go.release()
+        assert self._waiting.acquire(timeout=5), "the keeper did not come back"  # the extension has been made
+        self._waiting.release()
 
 
 def test_second_holder_is_refused_while_first_runs(redis_client):
@@ -22,15 +47,17 @@ def test_second_holder_is_refused_while_first_runs(redis_client):
 def test_two_threads_contending_only_one_runs(redis_client):
     ran, refused = [], []
     barrier = threading.Barrier(2)
+    other_refused = threading.Event()
 
     def worker(name):
         barrier.wait()
         try:
             with connection_lock("c1"):
                 ran.append(name)
-                time.sleep(0.3)
+                other_refused.wait(timeout=5)  # hold the lock until the other thread was turned away
         except LockBusy:
             refused.append(name)
+            other_refused.set()
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in ("a", "b")]
     for t in threads:
@@ -47,19 +74,24 @@ def test_lock_of_a_crashed_holder_expires(redis_client):
     with pytest.raises(LockBusy):
         with connection_lock("c2"):
             pass
-    time.sleep(0.4)
+    wait_until_expired(redis_client, lock_key("connection:c2:sync"))
     with connection_lock("c2"):
         assert is_locked("connection:c2:sync")
     assert not is_locked("connection:c2:sync")
 
 
 def test_long_job_keeps_extending_its_lock(redis_client):
-    with held_lock("long", timeout=0.6):
-        time.sleep(1.5)  # well past the original timeout
-        assert redis_client.pttl(lock_key("long")) > 0
+    keeper = SteppedKeeper()
+    with held_lock("long", timeout=60, keeper_wait=keeper):
+        redis_client.pexpire(lock_key("long"), 500)  # as if most of the minute had gone by
+        keeper.step()
+        assert redis_client.pttl(lock_key("long")) > 59_000  # extended to the whole timeout again
+        keeper.step()
+        assert keeper.intervals[:2] == [20.0, 20.0]  # every timeout/3
         with pytest.raises(LockBusy):
             with held_lock("long", timeout=0.6):
                 pass
+    assert not is_locked("long")
 
 
 def test_locks_are_per_connection_and_kind(redis_client):

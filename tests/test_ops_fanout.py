@@ -11,8 +11,8 @@ import pytest
 
 from metasync.celery import app
 from metasync.connections.registry import upsert_connection
-from metasync.ops.fanout import MAX_JITTER_SECONDS, SPREAD_SHARE, fan_out, max_countdown_seconds, spread_countdowns
 from metasync.graph.client import default_client
+from metasync.ops.fanout import MAX_JITTER_SECONDS, SPREAD_SHARE, fan_out, max_countdown_seconds, spread_countdowns
 from tasks.sync import sync_connection
 
 
@@ -42,6 +42,7 @@ def connections(mongo, redis_client):
     return {name: str(c.id) for name, c in made.items()}
 
 
+@pytest.mark.services
 def test_fan_out_enqueues_each_connection_that_may_sync_exactly_once(connections, enqueued):
     summary = fan_out(sync_connection, 3600, rng=random.Random(1))
 
@@ -52,6 +53,7 @@ def test_fan_out_enqueues_each_connection_that_may_sync_exactly_once(connections
     assert summary["skipped"] == {"expired": 1, "disabled": 1, "paused": 1}
 
 
+@pytest.mark.services
 def test_countdowns_are_spread_over_the_interval(connections, enqueued):
     fan_out(sync_connection, 3600, rng=random.Random(2))
 
@@ -64,6 +66,7 @@ def test_countdowns_are_spread_over_the_interval(connections, enqueued):
     assert all(call["expires"] == pytest.approx(call["countdown"] + 3600) for call in enqueued)
 
 
+@pytest.mark.services
 def test_fan_out_passes_the_same_kwargs_to_every_task(connections, enqueued):
     fan_out(sync_connection, 600, {"performance": True})
     assert [call["kwargs"] for call in enqueued] == [{"performance": True}] * 3
@@ -89,6 +92,7 @@ def test_a_thousand_connections_never_start_in_the_same_second():
     assert max(countdowns) < 3600 * SPREAD_SHARE
 
 
+@pytest.mark.services
 def test_countdowns_stay_inside_the_broker_visibility_timeout(connections, enqueued):
     """A delayed task the broker hands out again (visibility timeout) would run twice: a long interval is cut."""
     fan_out(sync_connection, 24 * 3600)
@@ -99,6 +103,7 @@ def test_countdowns_stay_inside_the_broker_visibility_timeout(connections, enque
     assert max_countdown_seconds(app.conf) + app.conf.task_time_limit < visibility
 
 
+@pytest.mark.services
 def test_each_skipped_connection_is_logged_with_its_reason(connections, enqueued, caplog):
     with caplog.at_level(logging.INFO, logger="metasync.ops.fanout"):
         fan_out(sync_connection, 3600)
@@ -110,11 +115,13 @@ def test_each_skipped_connection_is_logged_with_its_reason(connections, enqueued
     assert finished[0].enqueued == 3 and finished[0].skipped_paused == 1
 
 
+@pytest.mark.services
 def test_no_connections_enqueues_nothing(mongo, redis_client, enqueued):
     assert fan_out(sync_connection, 3600)["enqueued"] == 0
     assert enqueued == []
 
 
+@pytest.mark.services
 def test_messages_on_the_real_broker_carry_only_the_id_as_json(connections, redis_client):
     summary = fan_out(sync_connection, 600)
 

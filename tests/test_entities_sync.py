@@ -1,24 +1,20 @@
-"""Entity sync end to end: Graph answers scripted with `responses`, documents in the real MongoDB-compatible server."""
+"""Entity sync end to end: Graph answers scripted with `responses`, documents in the real MongoDB-compatible
+server; full and incremental reads, deletions, failures and the run record."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import responses
 
 from metasync.connections.registry import upsert_connection
-from metasync.store.documents import Ad, AdSet, Campaign, MetaConnection, SyncRun
 from metasync.entities.spec import CAMPAIGN
 from metasync.entities.sync import sync_meta_connection, upsert_payload
 from metasync.runs.lifecycle import SyncFailed
+from metasync.store.documents import Ad, AdSet, Campaign, MetaConnection, SyncRun
 from tests.graph_fakes import GRAPH, FakeAccount, ad, ad_set, campaign, error_body
 
-
-@pytest.fixture
-def connection(mongo, redis_client):
-    conn, _ = upsert_connection("tenant-a", "act_123", "EAAtoken-a", user_id="42")
-    return conn
+pytestmark = pytest.mark.services
 
 
 @pytest.fixture
@@ -258,3 +254,5 @@ def test_expired_token_is_not_exchanged_and_marks_connection(mongo, redis_client
 
     assert MetaConnection.objects.get(id=conn.id).status == "EXPIRED"
     assert len(graph.calls) == 0
+
+

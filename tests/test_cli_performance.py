@@ -1,4 +1,4 @@
-"""`metasync performance`: presets and ranges, JSON output, exit codes, no API call on bad input, no secrets."""
+"""`metasync performance`: presets and ranges, JSON output, exit codes, no API call on bad input, loop rounds."""
 
 from __future__ import annotations
 
@@ -6,35 +6,27 @@ import json
 from datetime import timedelta
 
 import pytest
-from click.testing import CliRunner
 
-from metasync.cli import main
-from metasync.store.documents import PerformanceSnapshot
 from metasync.performance.dates import local_today
-from tests.graph_fakes import GRAPH, error_body
-# The shared fixtures (fast retries and polls, a connection, the scripted Graph API) live with the fake.
-from tests.test_performance import TOKEN, TZ, FakeInsights, connection, fast, insight_row  # noqa: F401
+from metasync.store.documents import PerformanceSnapshot
+from tests.graph_fakes import GRAPH, TZ, error_body, insight_row
+
+pytestmark = pytest.mark.services
 
 
 @pytest.fixture
-def insights(graph):
-    fake = FakeInsights(graph)
+def insights(insights):
+    """A campaign row and an ad row for yesterday."""
     yesterday = local_today(TZ) - timedelta(days=1)
-    fake.add("campaign", [insight_row("campaign", ("1",), yesterday)])
-    fake.add("ad", [insight_row("ad", ("1", "11", "111"), yesterday)])
-    return fake
+    insights.add("campaign", [insight_row("campaign", ("1",), yesterday)])
+    insights.add("ad", [insight_row("ad", ("1", "11", "111"), yesterday)])
+    return insights
 
 
 @pytest.fixture
-def cli(mongo, redis_client):
-    runner = CliRunner()
-
-    def invoke(*args):
-        result = runner.invoke(main, ["performance", *args], catch_exceptions=False)
-        assert TOKEN not in result.output and TOKEN not in (result.stderr or "")
-        return result
-
-    return invoke
+def cli(cli):
+    """`cli(*args)` runs `metasync performance *args`."""
+    return lambda *args: cli("performance", *args)
 
 
 def test_default_is_yesterday_for_every_active_connection(cli, connection, insights):
@@ -85,10 +77,6 @@ def test_failed_connection_exits_1(cli, connection, graph):
     assert result.exit_code == 1
     row = json.loads(result.stdout)
     assert row["status"] == "failed" and "re-authenticate" in row["error"]
-
-
-def test_registered_on_the_main_command():
-    assert "performance" in main.commands
 
 
 def test_loop_without_dates_applies_the_lookback_policy_each_round(cli, connection, insights):

@@ -15,7 +15,6 @@ from metasync.entities.mapping import (
     minor_units,
     parse_meta_time,
 )
-from metasync.graph.ids import normalize_ad_account_id
 
 
 @pytest.mark.parametrize("effective,configured,expected", [
@@ -124,17 +123,6 @@ def test_review_feedback_lists_policies():
     raw, policies = map_review_feedback(feedback)
     assert raw == feedback
     assert policies == ["Adult Content", "Circumventing Systems"]
-
-
-@pytest.mark.parametrize("raw,expected", [("act_123", "act_123"), ("123", "act_123"), (" act_9 ", "act_9")])
-def test_ad_account_ids_are_normalised(raw, expected):
-    assert normalize_ad_account_id(raw) == expected
-
-
-@pytest.mark.parametrize("raw", ["act_", "act_12a", "abc", ""])
-def test_bad_ad_account_ids_are_rejected(raw):
-    with pytest.raises(ValueError):
-        normalize_ad_account_id(raw)
 
 
 def test_stored_status_vocabulary_is_what_the_mapping_produces():

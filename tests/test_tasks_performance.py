@@ -7,24 +7,22 @@ from datetime import timedelta
 import pytest
 from celery.exceptions import Retry
 
-import celeryconfig
-from metasync.celery import app
 from metasync.connections.registry import upsert_connection
 from metasync.graph.client import default_client
 from metasync.infra.locks import connection_lock
-from metasync.store.documents import MetaConnection, PerformanceSnapshot, SyncRun
 from metasync.performance.dates import local_today
+from metasync.store.documents import MetaConnection, PerformanceSnapshot, SyncRun
 from tasks.performance import sync_all_performance, sync_performance
-from tests.graph_fakes import GRAPH, error_body
-# The shared fixtures (fast retries and polls, a connection, the scripted Graph API) live with the fake.
-from tests.test_performance import TZ, FakeInsights, connection, fast, insight_row  # noqa: F401
+from tests.graph_fakes import GRAPH, TZ, error_body, insight_row
+
+pytestmark = pytest.mark.services
 
 
 @pytest.fixture
-def insights(graph):
-    fake = FakeInsights(graph)
-    fake.add("campaign", [insight_row("campaign", ("1",), local_today(TZ) - timedelta(days=1))])
-    return fake
+def insights(insights):
+    """A campaign row for yesterday."""
+    insights.add("campaign", [insight_row("campaign", ("1",), local_today(TZ) - timedelta(days=1))])
+    return insights
 
 
 def test_task_without_dates_applies_the_lookback_policy(connection, insights):
@@ -96,18 +94,6 @@ def test_rejected_token_is_not_retried_and_marks_the_connection(connection, grap
     assert MetaConnection.objects.get(id=connection.id).status == "EXPIRED"
 
 
-def test_task_declares_its_policy():
-    assert (sync_performance.name, sync_performance.acks_late, sync_performance.max_retries) == (
-        "sync_performance", True, 5)
-    assert sync_all_performance.name == "sync_all_performance"
-
-
-def test_beat_schedule_names_registered_performance_tasks():
-    performance_entries = [e["task"] for e in celeryconfig.beat_schedule.values() if "performance" in e["task"]]
-    assert performance_entries and all(name in app.tasks for name in performance_entries)
-
-
-# --- fan-out ------------------------------------------------------------------------------------------------------
 @pytest.fixture
 def enqueued(monkeypatch):
     calls: list[dict] = []

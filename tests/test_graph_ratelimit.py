@@ -1,0 +1,74 @@
+"""The Redis token bucket per Meta user: callers wait for a short refill, are refused a long one, are warned near
+the budget, and never share a bucket."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from metasync.graph.client import GraphClient
+from metasync.graph.errors import RateLimitedError
+from metasync.graph.ratelimit import RateLimiter
+from tests.graph_fakes import GRAPH
+from tests.helpers import TOKEN
+
+pytestmark = pytest.mark.services
+
+
+def test_local_token_bucket_makes_callers_wait_then_refuses(graph, redis_client):
+    graph.add("GET", f"{GRAPH}/1", json={"id": "1"})
+    slept: list[float] = []
+    # 2 calls per hour: the third call would wait 30 minutes, far beyond the allowed wait.
+    limiter = RateLimiter(per_hour=2, max_wait_seconds=5, sleep=slept.append)
+    client = GraphClient(limiter=limiter)
+
+    client.fetch_node(TOKEN, "1", user_id="u1")
+    client.fetch_node(TOKEN, "1", user_id="u1")
+    with pytest.raises(RateLimitedError) as info:
+        client.fetch_node(TOKEN, "1", user_id="u1")
+
+    assert len(graph.calls) == 2
+    assert info.value.retry_after > 1000
+
+
+def test_local_token_bucket_waits_when_the_wait_is_short(graph, redis_client):
+    graph.add("GET", f"{GRAPH}/1", json={"id": "1"})
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        time.sleep(seconds)
+
+    limiter = RateLimiter(per_hour=36000, max_wait_seconds=5, sleep=sleep)  # refills 10 tokens a second
+    seconds, micros = redis_client.time()
+    redis_client.hset("metasync:bucket:user:u1", mapping={"tokens": 0, "ts": seconds + micros / 1e6})  # just emptied
+    client = GraphClient(limiter=limiter)
+
+    client.fetch_node(TOKEN, "1", user_id="u1")
+
+    assert slept and sum(slept) <= 1.5
+    assert len(graph.calls) == 1
+
+
+def test_rate_limit_warning_at_ninety_percent_of_budget(graph, redis_client, caplog):
+    graph.add("GET", f"{GRAPH}/1", json={"id": "1"})
+    client = GraphClient(limiter=RateLimiter(per_hour=10, max_wait_seconds=0))
+
+    with caplog.at_level(logging.WARNING, logger="metasync.graph.ratelimit"):
+        for _ in range(9):
+            client.fetch_node(TOKEN, "1", user_id="u2")
+
+    warnings = [r for r in caplog.records if getattr(r, "event", "") == "rate_limit_approaching"]
+    assert len(warnings) == 1
+
+
+def test_buckets_are_per_user(graph, redis_client):
+    graph.add("GET", f"{GRAPH}/1", json={"id": "1"})
+    client = GraphClient(limiter=RateLimiter(per_hour=1, max_wait_seconds=0))
+
+    client.fetch_node(TOKEN, "1", user_id="a")
+    client.fetch_node(TOKEN, "1", user_id="b")
+    with pytest.raises(RateLimitedError):
+        client.fetch_node(TOKEN, "1", user_id="a")
