@@ -3,12 +3,10 @@ or the re-sync starts."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from metasync.webhook_events.dedupe import clear_pending
-from tests.helpers import queued_tasks
+from metasync.webhook_events.dedupe import clear_pending, dedupe_key
+from tests.helpers import queued_tasks, wait_until_expired
 from tests.webhook_fakes import change, entry, envelope, signed_request
 
 
@@ -19,7 +17,7 @@ def test_same_object_within_the_window_is_enqueued_once_and_again_after_it(make_
 
     first = client.post("/webhooks/meta", **request).get_json()
     redelivery = client.post("/webhooks/meta", **request).get_json()
-    time.sleep(0.4)
+    wait_until_expired(redis_client, dedupe_key("act_123", "AD", "1"))  # the window is Redis's key expiry
     later = client.post("/webhooks/meta", **request).get_json()
 
     assert (first["enqueued"], redelivery["enqueued"], redelivery["duplicates"], later["enqueued"]) == (1, 0, 1, 1)
