@@ -263,6 +263,15 @@ def insights(graph):
 
 
 @pytest.fixture
+def account_graph(graph):
+    """`graph` also serving act_123's account node (currency and timezone) and its edges, empty."""
+    from tests.graph_fakes import FakeAccount
+
+    FakeAccount(graph)
+    return graph
+
+
+@pytest.fixture
 def cli(mongo, redis_client):
     """`cli(*args)`: `metasync *args` in-process; fails the test when a token or secret shows in the output."""
     from click.testing import CliRunner
@@ -278,6 +287,21 @@ def cli(mongo, redis_client):
         return result
 
     return invoke
+
+
+@pytest.fixture
+def synced_connection(cli):
+    """A connection (t1, act_123, TOKEN) synced once with `metasync sync`: one campaign."""
+    import responses
+
+    from metasync.connections.registry import upsert_connection
+    from tests.graph_fakes import FakeAccount, campaign
+
+    connection, _ = upsert_connection("t1", "act_123", TOKEN)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as graph:
+        FakeAccount(graph, "act_123").edges["campaigns"] = [campaign("1")]
+        cli("sync", "--connection", str(connection.id))
+    return connection
 
 
 @pytest.fixture

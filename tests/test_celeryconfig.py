@@ -54,6 +54,12 @@ def test_late_acks_with_a_visibility_timeout_longer_than_any_task_can_take():
     assert app.conf.worker_prefetch_multiplier == 1
 
 
+def test_every_task_is_acknowledged_only_after_it_ran(registered):
+    """A message is given back when its worker dies mid-task (task_reject_on_worker_lost) only if acked late."""
+    ours = sorted(name for name in registered if not name.startswith("celery."))
+    assert ours and [name for name in ours if not app.tasks[name].acks_late] == []
+
+
 def test_one_beat_only_through_redbeat():
     assert app.conf.beat_scheduler == "redbeat.RedBeatScheduler"
     assert app.conf.redbeat_redis_url == app.conf.result_backend

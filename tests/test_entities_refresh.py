@@ -4,23 +4,16 @@ accounts, and a rejected token."""
 from __future__ import annotations
 
 import pytest
-import responses
 
 from metasync.entities.refresh import sync_ad_from_webhook, sync_campaign_from_webhook, sync_entity_from_webhook
 from metasync.entities.spec import AD_SET, CAMPAIGN
 from metasync.entities.sync import upsert_payload
 from metasync.runs.lifecycle import SyncFailed
 from metasync.store.documents import Ad, AdSet, Campaign, MetaConnection, SyncRun
-from tests.graph_fakes import GRAPH, FakeAccount, ad, ad_set, campaign, error_body, query_of
+from tests.graph_fakes import GRAPH, ad, ad_set, campaign, error_body, query_of
 
-pytestmark = pytest.mark.services
-
-
-@pytest.fixture
-def graph():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        FakeAccount(rsps)  # the account node: currency and timezone for a connection never synced before
-        yield rsps
+# The account node gives currency and timezone to a connection never synced before.
+pytestmark = [pytest.mark.services, pytest.mark.usefixtures("account_graph")]
 
 
 def node_calls(graph) -> list[str]:

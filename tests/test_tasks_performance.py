@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from celery.exceptions import Retry
 
 from metasync.connections.registry import upsert_connection
 from metasync.graph.client import default_client
@@ -69,20 +68,26 @@ def test_task_skips_expired_and_missing_connections(connection, graph):
     assert len(graph.calls) == 0
 
 
-def test_transient_failure_schedules_a_retry(connection, graph, monkeypatch):
-    retries: list[dict] = []
+@pytest.fixture
+def retries(task_retries):
+    return task_retries(sync_performance)
 
-    def fake_retry(*args, **kwargs):
-        retries.append(kwargs)
-        return Retry("retry requested", when=kwargs.get("countdown"))
 
-    monkeypatch.setattr(sync_performance, "retry", fake_retry)
+def test_transient_failure_schedules_a_retry(connection, graph, retries):
     graph.add("GET", f"{GRAPH}/act_123", json=error_body(2, "Service unavailable"), status=503)
 
     outcome = sync_performance.apply(args=[str(connection.id)])
 
     assert outcome.state == "RETRY" and len(retries) == 1
     assert SyncRun.objects.get(kind="PERFORMANCE").status == "FAILED"
+
+
+def test_gives_up_after_max_retries(connection, graph, retries):
+    graph.add("GET", f"{GRAPH}/act_123", json=error_body(2, "Service unavailable"), status=503)
+
+    outcome = sync_performance.apply(args=[str(connection.id)], retries=5)
+
+    assert outcome.state == "FAILURE" and not retries
 
 
 def test_rejected_token_is_not_retried_and_marks_the_connection(connection, graph):

@@ -7,7 +7,6 @@ import logging
 import time
 
 import pytest
-import responses
 from celery.contrib.testing.worker import start_worker
 from celery.signals import worker_process_init
 
@@ -18,18 +17,12 @@ from metasync.store.documents import Ad, AdSet, Campaign, SyncRun
 from metasync.webhook_events.dedupe import dedupe_key
 from tasks.base import _connect_after_fork
 from tasks.webhooks import route_ad_account_change, sync_entity
-from tests.graph_fakes import GRAPH, FakeAccount, ad, ad_set, campaign, error_body
+from tests.graph_fakes import GRAPH, ad, ad_set, campaign, error_body
 from tests.helpers import queued_tasks
 from tests.webhook_fakes import change, entry, envelope, signed_request
 
-pytestmark = pytest.mark.services
-
-
-@pytest.fixture
-def graph():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        FakeAccount(rsps)  # the account node: currency and timezone for a connection never synced before
-        yield rsps
+# The account node gives currency and timezone to a connection never synced before.
+pytestmark = [pytest.mark.services, pytest.mark.usefixtures("account_graph")]
 
 
 @pytest.fixture
@@ -95,10 +88,13 @@ def test_route_for_an_account_without_connections_logs_a_warning(shared_db, redi
     assert warning.levelno == logging.WARNING and warning.ad_account_id == "act_999"
 
 
-def test_tasks_declare_their_policy():
-    assert (sync_entity.name, sync_entity.acks_late, sync_entity.max_retries) == ("sync_entity", True, 5)
-    assert (route_ad_account_change.name, route_ad_account_change.acks_late) == ("route_ad_account_change", True)
-    assert {"sync_entity", "route_ad_account_change"} <= set(celery_app.tasks)
+def test_sync_entity_gives_up_after_max_retries(connection, graph, retries):
+    connection.update(set__currency="USD")
+    graph.add("GET", f"{GRAPH}/1", status=503, json=error_body(2, "Service unavailable"))
+
+    outcome = sync_entity.apply(args=[str(connection.id), "CAMPAIGN", "1"], retries=5)
+
+    assert outcome.state == "FAILURE" and not retries
 
 
 @pytest.fixture
