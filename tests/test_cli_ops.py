@@ -6,9 +6,12 @@ import json
 
 import pytest
 import responses
+from click.testing import CliRunner
+from cryptography.fernet import Fernet
 
+from metasync.cli import main
 from metasync.connections.registry import upsert_connection
-from tests.graph_fakes import GOOD_TOKEN_INFO, FakeAccount, campaign, meta_app
+from tests.graph_fakes import GOOD_TOKEN_INFO, meta_app
 from tests.helpers import TOKEN, run_doctor_process
 
 
@@ -49,11 +52,7 @@ def test_doctor_with_bad_configuration_exits_2_naming_the_variable():
 
 
 @pytest.mark.services
-def test_status_table(cli):
-    connection, _ = upsert_connection("t1", "act_123", TOKEN)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as graph:
-        FakeAccount(graph, "act_123").edges["campaigns"] = [campaign("1")]
-        cli("sync", "--connection", str(connection.id))
+def test_status_prints_one_table_row_per_run(cli, synced_connection):
     result = cli("status")
 
     assert result.exit_code == 0
@@ -65,3 +64,12 @@ def test_status_table(cli):
                                   ["--limit", "0"]])
 def test_status_usage_errors_exit_2(cli, args):
     assert cli("status", *args).exit_code == 2
+
+
+def test_keygen_prints_a_new_usable_encryption_key_each_time():
+    first, second = (CliRunner().invoke(main, ["keygen"]) for _ in range(2))
+
+    assert first.exit_code == second.exit_code == 0
+    key = first.output.strip()
+    assert Fernet(key.encode()).decrypt(Fernet(key.encode()).encrypt(b"EAAtoken")) == b"EAAtoken"
+    assert second.output.strip() != key

@@ -8,6 +8,7 @@ import pytest
 import responses
 
 from metasync.connections.registry import upsert_connection
+from metasync.ops.status import format_counts, format_duration
 from metasync.store.documents import MetaConnection
 from tests.graph_fakes import GRAPH, FakeAccount, campaign, error_body
 from tests.helpers import OTHER_TOKEN, TOKEN
@@ -41,7 +42,7 @@ def test_status_shows_the_latest_run_of_each_connection(cli):
 
 
 @pytest.mark.services
-def test_status_limit_and_filters(cli):
+def test_status_shows_more_runs_with_limit_and_only_the_chosen_connections(cli):
     first, _ = upsert_connection("t1", "act_123", TOKEN)
     upsert_connection("t2", "act_456", OTHER_TOKEN)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as graph:
@@ -57,12 +58,25 @@ def test_status_limit_and_filters(cli):
 
 
 @pytest.mark.services
-def test_status_finds_runs_recorded_before_connections_named_their_latest_run(cli):
-    connection, _ = upsert_connection("t1", "act_123", TOKEN)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as graph:
-        FakeAccount(graph, "act_123").edges["campaigns"] = [campaign("1")]
-        cli("sync", "--connection", str(connection.id))
-    MetaConnection.objects(id=connection.id).update_one(unset__latest_runs=True)
+def test_status_finds_runs_recorded_before_connections_named_their_latest_run(cli, synced_connection):
+    MetaConnection.objects(id=synced_connection.id).update_one(unset__latest_runs=True)
 
-    (row,) = status_rows(cli, "--connection", str(connection.id))
+    (row,) = status_rows(cli, "--connection", str(synced_connection.id))
     assert row["kind"] == "ENTITIES" and row["status"] == "SUCCESS" and row["counts"]["campaigns_synced"] == 1
+
+
+@pytest.mark.parametrize("ms, shown", [
+    (None, "-"), (0, "0 ms"), (999, "999 ms"), (1000, "1.0 s"), (1540, "1.5 s"), (119_900, "119.9 s"),
+    (120_000, "2.0 min"), (3_600_000, "60.0 min"),
+])
+def test_durations_read_in_the_unit_that_fits(ms, shown):
+    assert format_duration(ms) == shown
+
+
+@pytest.mark.parametrize("counts, shown", [
+    ({}, "-"),
+    ({"campaigns_synced": 3, "ad_sets_synced": 4, "ads_synced": 5}, "campaigns 3, ad sets 4, ads 5"),
+    ({"campaigns": 2, "ad_sets": 2, "since": "2026-01-01"}, "campaigns 2, ad sets 2, since 2026-01-01"),
+])
+def test_counts_read_the_same_whatever_the_run_kind(counts, shown):
+    assert format_counts(counts) == shown

@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.helpers import VERIFY_TOKEN
+from webhooks.challenge import resolve_meta_webhook_challenge
 
 
 @pytest.mark.services
@@ -53,3 +54,31 @@ def test_handshake_without_a_configured_token_is_unavailable(make_app):
                              st.text(max_size=300), max_size=4))
 def test_no_handshake_query_makes_the_receiver_fail(client, query):
     assert client.get("/webhooks/meta", query_string=query).status_code in (200, 400, 403)
+
+
+# --- the answer itself, without the app ----------------------------------------------------------------------
+def handshake(**overrides: str | None) -> dict[str, str]:
+    query = {"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1158201444", **overrides}
+    return {key: value for key, value in query.items() if value is not None}
+
+
+@pytest.mark.parametrize("query, status", [
+    (handshake(), 200),
+    (handshake(**{"hub.verify_token": "guess"}), 403),
+    (handshake(**{"hub.verify_token": "vérifié"}), 403),  # not ASCII: still just a wrong token
+    (handshake(**{"hub.verify_token": ""}), 403),
+    (handshake(**{"hub.verify_token": None}), 400),
+    (handshake(**{"hub.mode": None}), 400),
+    (handshake(**{"hub.challenge": ""}), 400),
+    (handshake(**{"hub.mode": "unsubscribe"}), 400),
+    (handshake(**{"hub.challenge": "9" * 257}), 400),
+], ids=["ours", "wrong-token", "non-ascii-token", "empty-token", "no-token", "no-mode", "empty-challenge",
+        "other-mode", "long-challenge"])
+def test_only_our_verify_token_gets_the_challenge_back(query, status):
+    answer = resolve_meta_webhook_challenge(query, VERIFY_TOKEN)
+    assert answer.status == status
+    assert (answer.body == query.get("hub.challenge")) == (status == 200)
+
+
+def test_no_verify_token_configured_means_try_again_later():
+    assert resolve_meta_webhook_challenge(handshake(**{"hub.verify_token": ""}), "").status == 503

@@ -1,13 +1,21 @@
 """Deliveries are accepted only when signed by Meta with our app secret: one rejection reason per way to get it
-wrong, and nothing enqueued for any of them."""
+wrong, nothing enqueued for any of them, and no digest in any message."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.helpers import queued_tasks
+from tests.helpers import APP_SECRET, queued_tasks
 from tests.webhook_fakes import ROUTE, assert_rejected, change, entry, envelope, signed_request
-from webhooks.signature import LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER
+from webhooks.signature import (
+    LEGACY_SIGNATURE_HEADER,
+    SIGNATURE_HEADER,
+    WebhookSecretMissing,
+    WebhookSignatureError,
+    compute_signature,
+    pick_signature_header,
+    verify_meta_webhook_signature,
+)
 
 
 @pytest.mark.services
@@ -85,3 +93,56 @@ def test_unsigned_requests_are_refused_when_no_secret_is_configured(make_app, re
     client = make_app(META_APP_SECRET="").test_client()
     response = client.post("/webhooks/meta", **signed_request(secret="anything"))
     assert_rejected(response, 503, "secret_not_configured", redis_client)
+
+
+# --- the check itself, without the app ------------------------------------------------------------------------
+BODY = b'{"object": "ad_account", "entry": []}'
+GOOD = compute_signature(BODY, APP_SECRET)
+
+
+@pytest.mark.parametrize("header, legacy, reason", [
+    (None, False, "missing"),
+    ("", False, "missing"),
+    ("md5=" + GOOD.partition("=")[2], False, "bad_prefix"),
+    ("sha256", False, "bad_prefix"),
+    (compute_signature(BODY, APP_SECRET, "sha1"), False, "bad_prefix"),  # a SHA-1 value in the SHA-256 header
+    (GOOD, True, "bad_prefix"),  # a SHA-256 value in the legacy header
+    ("sha256=" + "z" * 64, False, "malformed"),
+    ("sha256=" + GOOD.partition("=")[2][:-2], False, "malformed"),
+    ("sha256=" + "ab" * 32, False, "mismatch"),
+    (compute_signature(BODY, "not-the-app-secret"), False, "mismatch"),
+    (compute_signature(BODY + b" ", APP_SECRET), False, "mismatch"),
+])
+def test_each_way_a_signature_is_wrong_has_its_reason_and_shows_no_digest(header, legacy, reason):
+    with pytest.raises(WebhookSignatureError) as info:
+        verify_meta_webhook_signature(header, BODY, APP_SECRET, legacy=legacy)
+
+    assert info.value.reason == reason
+    message, received = str(info.value), (header or "").partition("=")[2]
+    assert GOOD.partition("=")[2] not in message and APP_SECRET not in message
+    assert len(received) < 8 or received not in message
+
+
+@pytest.mark.parametrize("header, legacy, algorithm", [
+    (GOOD, False, "sha256"),
+    ("SHA256=" + GOOD.partition("=")[2].upper(), False, "sha256"),
+    (f"  {GOOD} ", False, "sha256"),
+    (compute_signature(BODY, APP_SECRET, "sha1"), True, "sha1"),
+])
+def test_a_good_signature_is_accepted_whatever_its_case(header, legacy, algorithm):
+    assert verify_meta_webhook_signature(header, BODY, APP_SECRET, legacy=legacy) == algorithm
+
+
+def test_no_app_secret_is_a_deployment_error_not_a_bad_signature():
+    with pytest.raises(WebhookSecretMissing):
+        verify_meta_webhook_signature(GOOD, BODY, "")
+
+
+@pytest.mark.parametrize("headers, picked", [
+    ({SIGNATURE_HEADER: "sha256=a", LEGACY_SIGNATURE_HEADER: "sha1=b"}, ("sha256=a", False)),
+    ({SIGNATURE_HEADER: "", LEGACY_SIGNATURE_HEADER: "sha1=b"}, ("", False)),  # present, even empty: no fallback
+    ({LEGACY_SIGNATURE_HEADER: "sha1=b"}, ("sha1=b", True)),
+    ({}, (None, False)),
+])
+def test_the_sha256_header_wins_whenever_it_is_present(headers, picked):
+    assert pick_signature_header(headers) == picked
