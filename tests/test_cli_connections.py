@@ -14,7 +14,7 @@ from tests.helpers import TOKEN, cli_add_connection
 pytestmark = pytest.mark.services
 
 
-def test_add_list_remove_connection(cli):
+def test_a_connection_can_be_added_listed_and_removed(cli):
     connection_id = cli_add_connection(cli, account="123")
 
     listed = cli("connections", "list", "--json")

@@ -38,7 +38,7 @@ def test_sync_json_prints_one_result_per_connection(cli):
         assert {"tenant_id", "ads_synced", "ad_sets_synced", "duration_ms", "api_calls"} <= set(line)
 
 
-def test_sync_one_tenant_only(cli):
+def test_sync_of_one_tenant_leaves_the_others_alone(cli):
     cli_add_connection(cli, "t1", "act_123")
     cli_add_connection(cli, "t2", "act_456")
     with responses.RequestsMock(assert_all_requests_are_fired=False) as graph:

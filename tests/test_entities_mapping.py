@@ -35,7 +35,7 @@ from metasync.entities.mapping import (
     ("BRAND_NEW_STATE", "ACTIVE", "UNKNOWN"),
     (None, None, "UNKNOWN"),
 ])
-def test_status_mapping(effective, configured, expected):
+def test_meta_statuses_map_to_one_stored_status(effective, configured, expected):
     assert map_status(effective, configured) == expected
 
 

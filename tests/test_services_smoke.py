@@ -178,7 +178,7 @@ def test_mongoengine_is_connected_to_the_test_database(mongo):
     assert mongo.smoke_mongoengine.find_one({"key": "k"})["value"] == 3
 
 
-def test_redis_set_get(redis_client):
+def test_redis_stores_and_reads_back_on_the_test_db(redis_client):
     assert redis_client.connection_pool.connection_kwargs["db"] == 15
     assert redis_client.dbsize() == 0
     redis_client.set("metasync:smoke", "hello", ex=60)
