@@ -1,22 +1,23 @@
 """Test session setup: test-only settings always; real Redis and a MongoDB-compatible server for `services` tests.
 
-Test files mirror modules: `tests/test_<package>_<module>.py` tests `metasync/<package>/<module>.py`,
-`tasks/<module>.py` or `webhooks/<module>.py` (`test_<module>.py` for modules at the top of `metasync/`;
-`test_cli_<module>.py` holds what a command line user sees). Repository-level checks keep their own names:
-test_deployment.py, test_bench_smoke.py, test_services_smoke.py. Shared fixtures live here; shared helpers in
+Test files mirror modules: `tests/test_<package>_<module>.py` tests `metasync/<package>/<module>.py` (and
+`tasks/<module>.py`, `webhooks/<module>.py` as packages `tasks` and `webhooks`); `test_<module>.py` tests a module
+at the top of `metasync/` or the repository (settings, demo, celeryconfig). What a command line user sees is in
+`test_cli_<module>.py`. Checks of the repository itself keep their own names (test_deployment.py,
+test_bench_smoke.py, test_services_smoke.py, test_conftest.py). Shared fixtures live here; shared helpers in
 helpers.py, graph_fakes.py and webhook_fakes.py.
 
 Every test that needs Redis or MongoDB (directly, or through a worker, a broker or a child process) is marked
-`services`; the rest run without any server, in seconds:
+`services`; the rest need no server and run in seconds:
 
     env MONGODB_URI=mongodb://127.0.0.1:1/x REDIS_URL=redis://127.0.0.1:1/0 .venv/bin/pytest -m "not services" -q
 
 At `pytest_configure` (before test modules are imported):
   * always: fake Meta app credentials, a Fernet key and a high rate limit, then `reset_settings_cache()`;
-  * when the `-m` expression can select `services` tests (the default): MONGODB_URI / REDIS_URL from the
+  * when the `-m` expression can select a `services` test (the default): MONGODB_URI / REDIS_URL from the
     environment are used when they answer, otherwise `scripts/services.sh start` starts local servers; the session
-    gets a fresh database `metasync_test_<random>` (dropped at the end) and Redis db 15 as REDIS_URL and broker.
-    When it cannot (e.g. `-m "not services"`), nothing is started and MONGODB_URI / REDIS_URL are left as given.
+    gets a fresh database `metasync_test_<random>` (dropped at the end) and Redis db 15 as REDIS_URL and broker;
+  * otherwise (e.g. `-m "not services"`) nothing is started and MONGODB_URI / REDIS_URL stay as given.
 A test that uses a server fixture (`mongo`, `redis_client`, or one built on them) without the `services` mark is
 a collection error.
 """
