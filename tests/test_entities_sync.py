@@ -3,7 +3,7 @@ server; full and incremental reads, deletions, failures and the run record."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 
@@ -225,34 +225,3 @@ def test_tenants_sharing_an_account_get_separate_documents(mongo, redis_client, 
 
     assert Campaign.objects(meta_id="1").count() == 2
     assert {c.tenant_id for c in Campaign.objects(meta_id="1")} == {"tenant-a", "tenant-b"}
-
-
-def test_token_near_expiry_is_exchanged_before_sync(mongo, redis_client, graph):
-    soon = datetime.now(timezone.utc) + timedelta(days=2)
-    conn, _ = upsert_connection("tenant-a", "act_123", "EAAold", expires_at=soon)
-    graph.add("GET", f"{GRAPH}/oauth/access_token",
-              json={"access_token": "EAAnew", "token_type": "bearer", "expires_in": 5183944})
-    fake = FakeAccount(graph)
-
-    sync_meta_connection(conn)
-
-    reloaded = MetaConnection.objects.get(id=conn.id)
-    assert reloaded.access_token == "EAAnew"
-    assert reloaded.token_expires_at > datetime.now() + timedelta(days=50)
-    assert "EAAnew" not in reloaded.access_token_encrypted
-    edge_call = next(c for c in graph.calls if "/act_123/campaigns" in c.request.url)
-    assert "access_token=EAAnew" in edge_call.request.url
-    assert fake.calls["campaigns"] == 1
-
-
-def test_expired_token_is_not_exchanged_and_marks_connection(mongo, redis_client, graph):
-    past = datetime.now(timezone.utc) - timedelta(hours=1)
-    conn, _ = upsert_connection("tenant-a", "act_123", "EAAold", expires_at=past)
-
-    with pytest.raises(SyncFailed):
-        sync_meta_connection(conn)
-
-    assert MetaConnection.objects.get(id=conn.id).status == "EXPIRED"
-    assert len(graph.calls) == 0
-
-
