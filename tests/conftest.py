@@ -123,7 +123,7 @@ def selects_services(markexpr: str) -> bool:
     for size in range(len(names) + 1):
         for others in itertools.combinations(sorted(names), size):
             marks = {SERVICES_MARK, *others}
-            if expression.evaluate(lambda name, /, **kwargs: not kwargs and name in marks):
+            if expression.evaluate(lambda name, /, marks=marks, **kwargs: not kwargs and name in marks):
                 return True
     return False
 

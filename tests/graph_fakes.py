@@ -129,7 +129,7 @@ TOO_MUCH_DATA = error_body(100, "Please reduce the amount of data you're asking 
 
 def insight_row(level: str, ids: tuple[str, ...], day: date | str, **metrics: Any) -> dict[str, Any]:
     """A row as Meta sends it: every metric a string, ids for the level and its parents."""
-    row: dict[str, Any] = dict(zip(ID_KEYS[level], ids))
+    row: dict[str, Any] = dict(zip(ID_KEYS[level], ids, strict=True))
     row[f"{level}_name"] = f"{level} {ids[-1]}"
     row.update(account_id="123", date_start=str(day), date_stop=str(day), impressions="1000", clicks="10",
                spend="12.34", reach="800")

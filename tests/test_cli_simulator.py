@@ -32,7 +32,8 @@ def test_simulator_command_serves_the_configured_world():
                 assert time.monotonic() < deadline and proc.poll() is None
                 time.sleep(0.2)
         page = requests.get(f"{base}/v25.0/act_1000000001/campaigns", params={
-            "access_token": "EAAx", "effective_status": '["ACTIVE","PAUSED","ARCHIVED","DELETED","IN_PROCESS","WITH_ISSUES"]'}, timeout=5)
+            "access_token": "EAAx",
+            "effective_status": '["ACTIVE","PAUSED","ARCHIVED","DELETED","IN_PROCESS","WITH_ISSUES"]'}, timeout=5)
         assert page.status_code == 200, page.text
         assert len(page.json()["data"]) == 3
     finally:

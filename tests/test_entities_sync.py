@@ -167,7 +167,8 @@ def test_unknown_enum_values_are_stored_not_rejected(connection, account):
                                          buying_type="SOMETHING")
 
     sync_meta_connection(connection, full=True)
-    upsert_payload(CAMPAIGN, campaign("3", effective_status="SOMETHING_NEW", configured_status="NEW_CONFIGURED"), connection)
+    upsert_payload(CAMPAIGN, campaign("3", effective_status="SOMETHING_NEW", configured_status="NEW_CONFIGURED"),
+                   connection)
 
     doc = Campaign.objects.get(meta_id="1")
     assert (doc.objective, doc.bid_strategy, doc.buying_type) == ("OUTCOME_FUTURE", "NEW_STRATEGY", "SOMETHING")

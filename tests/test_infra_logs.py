@@ -68,7 +68,7 @@ def test_json_format_is_one_object_per_line_with_the_event_fields(captured):
     logging.getLogger("metasync.entities.sync").info("multi\nline message")
 
     first, second = json_lines(buffer)
-    assert first["message"] == "sync finished" and first["level"] == "INFO" and first["logger"] == "metasync.entities.sync"
+    assert (first["message"], first["level"], first["logger"]) == ("sync finished", "INFO", "metasync.entities.sync")
     assert {k: first[k] for k in ("event", "tenant_id", "ad_account_id", "campaigns_synced", "ads_synced",
                                   "duration_ms", "api_calls")} == {
         "event": "sync_finished", "tenant_id": "t1", "ad_account_id": "act_1", "campaigns_synced": 3,
@@ -78,10 +78,12 @@ def test_json_format_is_one_object_per_line_with_the_event_fields(captured):
 
 def test_text_format_is_readable_with_fields_appended(captured):
     buffer = captured(LOG_FORMAT="text", LOG_LEVEL="INFO")
-    logging.getLogger("metasync.entities.sync").warning("token expired", extra={"event": "token_expired", "tenant_id": "t1"})
+    logging.getLogger("metasync.entities.sync").warning("token expired",
+                                                        extra={"event": "token_expired", "tenant_id": "t1"})
 
     line = buffer.getvalue().strip()
-    assert "WARNING metasync.entities.sync: token expired" in line and "event=token_expired" in line and "tenant_id=t1" in line
+    assert "WARNING metasync.entities.sync: token expired" in line
+    assert "event=token_expired" in line and "tenant_id=t1" in line
     with pytest.raises(ValueError):
         json.loads(line)
 

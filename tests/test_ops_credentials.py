@@ -18,7 +18,8 @@ def test_check_passes_when_app_and_every_token_are_good(cli):
     upsert_connection("t1", "act_1", TOKEN)
     upsert_connection("t2", "act_2", OTHER_TOKEN)
     with responses.RequestsMock() as graph:
-        meta_app(graph, {TOKEN: GOOD_TOKEN_INFO, OTHER_TOKEN: {**GOOD_TOKEN_INFO, "expires_at": 0, "scopes": ["ads_management"]}})
+        never_expires = {**GOOD_TOKEN_INFO, "expires_at": 0, "scopes": ["ads_management"]}
+        meta_app(graph, {TOKEN: GOOD_TOKEN_INFO, OTHER_TOKEN: never_expires})
         result = cli("check", "--json")
 
     assert result.exit_code == 0, result.output
@@ -31,7 +32,8 @@ def test_check_passes_when_app_and_every_token_are_good(cli):
 
 
 @pytest.mark.parametrize("answer,reason", [
-    ({**GOOD_TOKEN_INFO, "is_valid": False, "error": {"code": 190, "message": "Session has expired"}}, "re-authenticate"),
+    ({**GOOD_TOKEN_INFO, "is_valid": False, "error": {"code": 190, "message": "Session has expired"}},
+     "re-authenticate"),
     ({**GOOD_TOKEN_INFO, "expires_at": epoch_in(-1)}, "expired on"),
     ({**GOOD_TOKEN_INFO, "data_access_expires_at": epoch_in(-1)}, "data access expired"),
     ({**GOOD_TOKEN_INFO, "scopes": ["pages_show_list"]}, "lacks ads_read or ads_management"),

@@ -43,7 +43,7 @@ def test_runs_the_asked_number_of_rounds_an_interval_apart(clock):
                       wait=clock.wait)
 
     assert rounds == 3 and len(starts) == 3
-    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
     assert gaps == [pytest.approx(1.2)] * 2
     assert max(clock.waits) <= SLEEP_STEP_SECONDS  # waits in short steps, so a stop is noticed promptly
 

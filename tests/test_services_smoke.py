@@ -8,8 +8,8 @@ import threading
 import time
 
 import mongoengine
-import pytest
 import pymongo
+import pytest
 from bson import ObjectId
 from pymongo import UpdateOne
 from pymongo.errors import DuplicateKeyError
@@ -40,7 +40,8 @@ def test_mongo_write_and_read_back(mongo):
     assert doc["when"].replace(tzinfo=dt.timezone.utc) == when
     assert doc["spend"] == 12.34
     mongo.smoke.update_one({"_id": "a1"}, {"$inc": {"spend": 1}, "$set": {"nested.list": []}})
-    assert mongo.smoke.find_one({"_id": "a1"}, {"_id": 0, "spend": 1, "nested": 1}) == {"spend": 13.34, "nested": {"list": []}}
+    assert mongo.smoke.find_one({"_id": "a1"}, {"_id": 0, "spend": 1, "nested": 1}) == {
+        "spend": 13.34, "nested": {"list": []}}
 
 
 def test_mongo_is_emptied_between_tests_and_indexes_hold(mongo):
