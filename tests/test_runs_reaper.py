@@ -6,7 +6,6 @@ import time
 
 import pytest
 
-from metasync.connections.registry import upsert_connection
 from metasync.infra.clock import now_ms
 from metasync.infra.redis_client import get_redis
 from metasync.runs.heartbeat import ALIVE_KEY, beating
@@ -14,11 +13,6 @@ from metasync.runs.reaper import STALE_SECONDS, reap_crashed_runs
 from metasync.store.documents import SyncRun
 
 pytestmark = pytest.mark.services
-
-
-@pytest.fixture
-def connection(mongo, redis_client):
-    return upsert_connection("tenant-a", "act_123", "EAAtoken")[0]
 
 
 def _crashed_run(connection, kind="ENTITIES", **options) -> SyncRun:
@@ -84,13 +78,3 @@ def test_a_beating_run_and_a_finished_one_are_left_alone(connection):
     assert SyncRun.objects.get(id=finished.id).status == "SUCCESS"
     assert summary == {"crashed": 0, "requeued": 0} and enqueued == []
     assert get_redis().zscore(ALIVE_KEY, str(live.id)) is None  # forgotten when the block ended
-
-
-def test_every_recorded_run_beats_while_it_runs_and_stops_when_it_ends(connection):
-    from metasync.graph.client import default_client
-    from metasync.runs.lifecycle import recorded_run
-
-    with recorded_run(connection, "ENTITIES", "test", default_client().scoped()) as run:
-        assert get_redis().zscore(ALIVE_KEY, str(run.record.id)) is not None
-    assert get_redis().zscore(ALIVE_KEY, str(run.record.id)) is None
-    assert SyncRun.objects.get(id=run.record.id).status == "SUCCESS"
