@@ -37,9 +37,13 @@ def performance_sync(tenant: str, since: str, until: str) -> dict:
     connection = bench_connection(tenant)
     started = time.perf_counter()
     result = sync_all_performance_data(connection, date_preset=None, since=since, until=until, trigger="bench")
-    return {"wall_s": time.perf_counter() - started, "calls": result["api_calls"], "errors": result["errors"],
-            "rows": result["campaigns"] + result["ad_sets"] + result["ads"],
-            "rows_by_level": {"campaign": result["campaigns"], "adset": result["ad_sets"], "ad": result["ads"]}}
+    return {
+        "wall_s": time.perf_counter() - started,
+        "calls": result["api_calls"],
+        "errors": result["errors"],
+        "rows": result["campaigns"] + result["ad_sets"] + result["ads"],
+        "rows_by_level": {"campaign": result["campaigns"], "adset": result["ad_sets"], "ad": result["ads"]},
+    }
 
 
 def per_object_insights(tenant: str, since: str, until: str, sample_ads: int) -> dict:
@@ -56,31 +60,44 @@ def per_object_insights(tenant: str, since: str, until: str, sample_ads: int) ->
     token = connection.access_token
     refresh_account_details(client, token, connection)
     ids: dict[str, list[str]] = {"ad": [], "adset": [], "campaign": []}
-    for ad in client.iter_edge(token, f"{connection.ad_account_id}/ads", {"fields": "id,adset_id,campaign_id"},
-                               page_size=min(sample_ads, 500)):
+    for ad in client.iter_edge(
+        token, f"{connection.ad_account_id}/ads", {"fields": "id,adset_id,campaign_id"}, page_size=min(sample_ads, 500)
+    ):
         if len(ids["ad"]) >= sample_ads:
             break
         ids["ad"].append(ad["id"])
         for level, key in (("adset", "adset_id"), ("campaign", "campaign_id")):
             if ad[key] not in ids[level]:
                 ids[level].append(ad[key])
-    ctx = SnapshotContext(tenant_id=connection.tenant_id, connection_id=connection.id,
-                          ad_account_id=connection.ad_account_id, currency=connection.currency,
-                          timezone_name=connection.timezone_name, now=now_ms())
+    ctx = SnapshotContext(
+        tenant_id=connection.tenant_id,
+        connection_id=connection.id,
+        ad_account_id=connection.ad_account_id,
+        currency=connection.currency,
+        timezone_name=connection.timezone_name,
+        now=now_ms(),
+    )
     collection = PerformanceSnapshot._get_collection()
     levels = {}
     for level in LEVELS:
         calls_before, started, rows = client.calls, time.perf_counter(), 0
         for object_id in ids[level.level]:
-            params = {"fields": level.fields_param(), "time_range": {"since": since, "until": until},
-                      "time_increment": 1}
+            params = {
+                "fields": level.fields_param(),
+                "time_range": {"since": since, "until": until},
+                "time_increment": 1,
+            }
             for page in client.iter_edge_pages(token, f"{object_id}/insights", params, page_size=NAIVE_PAGE_SIZE):
                 for row in page:
                     doc = map_insights_row(row, level, ctx)
                     collection.replace_one({"_id": snapshot_id(doc)}, doc, upsert=True)
                     rows += 1
-        levels[level.level] = {"objects": len(ids[level.level]), "calls": client.calls - calls_before,
-                               "rows": rows, "seconds": time.perf_counter() - started}
+        levels[level.level] = {
+            "objects": len(ids[level.level]),
+            "calls": client.calls - calls_before,
+            "rows": rows,
+            "seconds": time.perf_counter() - started,
+        }
     return {"levels": levels}
 
 
@@ -99,58 +116,94 @@ def run(args) -> None:
     if args.quick:
         size, latencies, days, sample = (4, 2, 2), [0, 20], 7, 4
     else:
-        size, latencies, days, sample = ((args.campaigns, args.ad_sets_per_campaign, args.ads_per_ad_set),
-                                         args.latencies, args.days, args.sample_ads)
+        size, latencies, days, sample = (
+            (args.campaigns, args.ad_sets_per_campaign, args.ads_per_ad_set),
+            args.latencies,
+            args.days,
+            args.sample_ads,
+        )
     with BenchEnv(args) as env, SimulatorProcess(*size, days=days) as sim:
         results = Results("bench_insights", args, env)
         print(env.slow_writes_note(), flush=True)
         world = sim.world()
         counts = world["totals"]
         since, until = world["data_window"]
-        print(f"world: {counts['campaigns']:,} campaigns, {counts['adsets']:,} ad sets, {counts['ads']:,} ads; "
-              f"insights {since}..{until}", flush=True)
+        print(
+            f"world: {counts['campaigns']:,} campaigns, {counts['adsets']:,} ad sets, {counts['ads']:,} ads; "
+            f"insights {since}..{until}",
+            flush=True,
+        )
         for latency in latencies:
             sim.configure(latency_ms=latency)
             env.reset_data()
             before = sim.calls()
             ours = run_in_child(performance_sync, tenant=TENANT, since=since, until=until)
             ours["simulator_calls"] = sim.calls() - before
-            print(f"  {latency} ms: metasync {ours['wall_s']:.1f} s, {ours['calls']} calls, {ours['rows']:,} rows",
-                  flush=True)
+            print(
+                f"  {latency} ms: metasync {ours['wall_s']:.1f} s, {ours['calls']} calls, {ours['rows']:,} rows",
+                flush=True,
+            )
             env.reset_data()
-            sampled = run_in_child(per_object_insights, tenant=NAIVE_TENANT, since=since, until=until,
-                                   sample_ads=sample)
+            sampled = run_in_child(
+                per_object_insights, tenant=NAIVE_TENANT, since=since, until=until, sample_ads=sample
+            )
             naive = extrapolate(sampled, counts)
-            print(f"  {latency} ms: per-object (sampled {sampled['levels']['ad']['objects']} ads) "
-                  f"~{naive['calls']:,} calls, ~{naive['wall_s']:.0f} s", flush=True)
-            results.add(run="metasync (account-level, one query per level)", latency_ms=latency,
-                        wall_s=round(ours["wall_s"], 2), calls=ours["calls"],
-                        simulator_calls=ours["simulator_calls"], rows=ours["rows"],
-                        rows_by_level=ours["rows_by_level"], rows_per_s=round(ours["rows"] / ours["wall_s"], 1),
-                        peak_rss_mb=ours["peak_rss_mb"], baseline_rss_mb=ours["baseline_rss_mb"],
-                        errors=ours["errors"], calls_vs_per_object=ratio(ours["calls"], naive["calls"]),
-                        time_vs_per_object=ratio(ours["wall_s"], naive["wall_s"]))
+            print(
+                f"  {latency} ms: per-object (sampled {sampled['levels']['ad']['objects']} ads) "
+                f"~{naive['calls']:,} calls, ~{naive['wall_s']:.0f} s",
+                flush=True,
+            )
+            results.add(
+                run="metasync (account-level, one query per level)",
+                latency_ms=latency,
+                wall_s=round(ours["wall_s"], 2),
+                calls=ours["calls"],
+                simulator_calls=ours["simulator_calls"],
+                rows=ours["rows"],
+                rows_by_level=ours["rows_by_level"],
+                rows_per_s=round(ours["rows"] / ours["wall_s"], 1),
+                peak_rss_mb=ours["peak_rss_mb"],
+                baseline_rss_mb=ours["baseline_rss_mb"],
+                errors=ours["errors"],
+                calls_vs_per_object=ratio(ours["calls"], naive["calls"]),
+                time_vs_per_object=ratio(ours["wall_s"], naive["wall_s"]),
+            )
             levels = sampled["levels"].values()
             sample_rows, sample_seconds = sum(v["rows"] for v in levels), sum(v["seconds"] for v in levels)
-            results.add(run=f"per-object, extrapolated from {sampled['levels']['ad']['objects']} ads",
-                        latency_ms=latency, wall_s=round(naive["wall_s"], 1), calls=naive["calls"],
-                        rows_per_s=round(sample_rows / sample_seconds, 1) if sample_seconds else None,
-                        peak_rss_mb=sampled["peak_rss_mb"], baseline_rss_mb=sampled["baseline_rss_mb"],
-                        sample=sampled["levels"])
-        results.note(f"{counts['campaigns']:,} campaigns, {counts['adsets']:,} ad sets, {counts['ads']:,} ads, "
-                     f"daily rows {since}..{until}. metasync asks the ad account's insights edge once per level "
-                     f"(asynchronous report runs where the range is long, completing on the first poll here); the "
-                     f"per-object approach asks each campaign, ad set and ad, paged at {NAIVE_PAGE_SIZE} rows, and "
-                     f"saves row by row: measured on a sample, scaled per level to the account (calls and time; its "
-                     f"rows/s is the "
-                     f"sample's).")
+            results.add(
+                run=f"per-object, extrapolated from {sampled['levels']['ad']['objects']} ads",
+                latency_ms=latency,
+                wall_s=round(naive["wall_s"], 1),
+                calls=naive["calls"],
+                rows_per_s=round(sample_rows / sample_seconds, 1) if sample_seconds else None,
+                peak_rss_mb=sampled["peak_rss_mb"],
+                baseline_rss_mb=sampled["baseline_rss_mb"],
+                sample=sampled["levels"],
+            )
+        results.note(
+            f"{counts['campaigns']:,} campaigns, {counts['adsets']:,} ad sets, {counts['ads']:,} ads, "
+            f"daily rows {since}..{until}. metasync asks the ad account's insights edge once per level "
+            f"(asynchronous report runs where the range is long, completing on the first poll here); the "
+            f"per-object approach asks each campaign, ad set and ad, paged at {NAIVE_PAGE_SIZE} rows, and "
+            f"saves row by row: measured on a sample, scaled per level to the account (calls and time; its "
+            f"rows/s is the "
+            f"sample's)."
+        )
         results.save([("", COLUMNS, lambda row: True)], "Insights: daily rows for every campaign, ad set and ad")
 
 
-COLUMNS = [("run", "run"), ("latency_ms", "latency ms"), ("wall_s", "wall s"), ("calls", "Graph calls"),
-           ("rows", "rows"), ("rows_per_s", "rows/s"), ("peak_rss_mb", "peak RSS MB"),
-           ("baseline_rss_mb", "base RSS MB"), ("calls_vs_per_object", "calls vs per-object"),
-           ("time_vs_per_object", "time vs per-object")]
+COLUMNS = [
+    ("run", "run"),
+    ("latency_ms", "latency ms"),
+    ("wall_s", "wall s"),
+    ("calls", "Graph calls"),
+    ("rows", "rows"),
+    ("rows_per_s", "rows/s"),
+    ("peak_rss_mb", "peak RSS MB"),
+    ("baseline_rss_mb", "base RSS MB"),
+    ("calls_vs_per_object", "calls vs per-object"),
+    ("time_vs_per_object", "time vs per-object"),
+]
 
 
 def parser():

@@ -39,9 +39,13 @@ def entity_sync(tenant: str, full: bool) -> dict:
     connection = bench_connection(tenant)
     started = time.perf_counter()
     result = sync_meta_connection(connection, full=full, trigger="bench")
-    return {"wall_s": time.perf_counter() - started, "calls": result["api_calls"], "mode": result["mode"],
-            "docs": result["campaigns_synced"] + result["ad_sets_synced"] + result["ads_synced"],
-            "errors": result["errors"]}
+    return {
+        "wall_s": time.perf_counter() - started,
+        "calls": result["api_calls"],
+        "mode": result["mode"],
+        "docs": result["campaigns_synced"] + result["ad_sets_synced"] + result["ads_synced"],
+        "errors": result["errors"],
+    }
 
 
 def naive_entity_sync(tenant: str, page_size: int = NAIVE_PAGE_SIZE) -> dict:
@@ -60,13 +64,17 @@ def naive_entity_sync(tenant: str, page_size: int = NAIVE_PAGE_SIZE) -> dict:
     ctx = map_context(connection)
     docs = 0
     for spec in ENTITY_SPECS:
-        for page in client.iter_edge_pages(token, f"{connection.ad_account_id}/{spec.edge}", edge_params(spec),
-                                           page_size=page_size):
+        for page in client.iter_edge_pages(
+            token, f"{connection.ad_account_id}/{spec.edge}", edge_params(spec), page_size=page_size
+        ):
             for payload in page:
                 doc = spec.mapper(payload, ctx)
                 key = doc.pop("_id", None)
-                existing = (spec.document.objects(pk=key) if key else
-                            spec.document.objects(tenant_id=doc["tenant_id"], meta_id=doc["meta_id"])).first()
+                existing = (
+                    spec.document.objects(pk=key)
+                    if key
+                    else spec.document.objects(tenant_id=doc["tenant_id"], meta_id=doc["meta_id"])
+                ).first()
                 document = existing or spec.document()
                 if key:
                     document.pk = key
@@ -74,8 +82,7 @@ def naive_entity_sync(tenant: str, page_size: int = NAIVE_PAGE_SIZE) -> dict:
                     setattr(document, field, value)
                 document.save()
                 docs += 1
-    return {"wall_s": time.perf_counter() - started, "calls": client.calls, "mode": "full", "docs": docs,
-            "errors": 0}
+    return {"wall_s": time.perf_counter() - started, "calls": client.calls, "mode": "full", "docs": docs, "errors": 0}
 
 
 # --- the benchmark -------------------------------------------------------------------------------------------
@@ -107,8 +114,10 @@ def run(args) -> None:
         with SimulatorProcess(*size) as sim:
             counts = sim.world()["totals"]
             total = counts["campaigns"] + counts["adsets"] + counts["ads"]
-            print(f"world: {counts['campaigns']:,} campaigns, {counts['adsets']:,} ad sets, {counts['ads']:,} ads",
-                  flush=True)
+            print(
+                f"world: {counts['campaigns']:,} campaigns, {counts['adsets']:,} ad sets, {counts['ads']:,} ads",
+                flush=True,
+            )
             for latency in latencies:
                 sim.configure(latency_ms=latency)
                 env.reset_data()
@@ -122,15 +131,28 @@ def run(args) -> None:
                     naive = measured(sim, naive_entity_sync, tenant=NAIVE_TENANT)
                     print(f"  {latency} ms: naive {naive['wall_s']:.1f} s, {naive['calls']} calls", flush=True)
                 common = {"section": "entity sync", "objects": total, "latency_ms": latency}
-                results.add(**common, run="metasync full", **_figures(full), min_calls=min_calls(counts, page_size),
-                            time_vs_naive=ratio(full["wall_s"], naive["wall_s"]) if naive else None,
-                            calls_vs_naive=ratio(full["calls"], naive["calls"]) if naive else None)
-                results.add(**common, run="metasync incremental (2nd run)", **_figures(again),
-                            time_vs_full=ratio(again["wall_s"], full["wall_s"]),
-                            calls_vs_full=ratio(again["calls"], full["calls"]))
+                results.add(
+                    **common,
+                    run="metasync full",
+                    **_figures(full),
+                    min_calls=min_calls(counts, page_size),
+                    time_vs_naive=ratio(full["wall_s"], naive["wall_s"]) if naive else None,
+                    calls_vs_naive=ratio(full["calls"], naive["calls"]) if naive else None,
+                )
+                results.add(
+                    **common,
+                    run="metasync incremental (2nd run)",
+                    **_figures(again),
+                    time_vs_full=ratio(again["wall_s"], full["wall_s"]),
+                    calls_vs_full=ratio(again["calls"], full["calls"]),
+                )
                 if naive:
-                    results.add(**common, run=f"naive (save() each, page {NAIVE_PAGE_SIZE})", **_figures(naive),
-                                min_calls=min_calls(counts, NAIVE_PAGE_SIZE))
+                    results.add(
+                        **common,
+                        run=f"naive (save() each, page {NAIVE_PAGE_SIZE})",
+                        **_figures(naive),
+                        min_calls=min_calls(counts, NAIVE_PAGE_SIZE),
+                    )
         if not args.skip_scaling:
             first = None
             for factor in factors:
@@ -140,46 +162,94 @@ def run(args) -> None:
                     full = measured(sim, entity_sync, tenant=TENANT, full=True)
                     first = first or full
                     objects = counts["campaigns"] + counts["adsets"] + counts["ads"]
-                    print(f"  scaling {factor}x ({objects:,} objects): {full['wall_s']:.1f} s, "
-                          f"peak RSS {full['peak_rss_mb']} MB", flush=True)
-                    results.add(section="scaling", run=f"{factor}x ({counts['ads']:,} ads)", objects=objects,
-                                latency_ms=0, **_figures(full), min_calls=min_calls(counts, page_size),
-                                time_vs_1x=ratio(full["wall_s"], first["wall_s"]),
-                                rss_vs_1x=ratio(full["peak_rss_mb"] - full["baseline_rss_mb"],
-                                                first["peak_rss_mb"] - first["baseline_rss_mb"]))
-        results.note(f"metasync page size {page_size} (META_PAGE_SIZE); naive page size {NAIVE_PAGE_SIZE}. "
-                     f"Peak RSS is the sync's own process (spawned), baseline = after imports and connect.")
-        results.note("Graph calls are counted by metasync's client; the simulator's own count "
-                     "(GET /__sim/calls) is in the JSON lines as simulator_calls.")
-        results.save([
-            (f"Full and incremental sync, metasync vs naive ({total:,} objects)", SYNC_COLUMNS,
-             lambda row: row["section"] == "entity sync"),
-            ("Scaling (full sync, 0 ms)", SCALING_COLUMNS, lambda row: row["section"] == "scaling"),
-        ], "Entity sync: campaigns, ad sets and ads")
+                    print(
+                        f"  scaling {factor}x ({objects:,} objects): {full['wall_s']:.1f} s, "
+                        f"peak RSS {full['peak_rss_mb']} MB",
+                        flush=True,
+                    )
+                    results.add(
+                        section="scaling",
+                        run=f"{factor}x ({counts['ads']:,} ads)",
+                        objects=objects,
+                        latency_ms=0,
+                        **_figures(full),
+                        min_calls=min_calls(counts, page_size),
+                        time_vs_1x=ratio(full["wall_s"], first["wall_s"]),
+                        rss_vs_1x=ratio(
+                            full["peak_rss_mb"] - full["baseline_rss_mb"],
+                            first["peak_rss_mb"] - first["baseline_rss_mb"],
+                        ),
+                    )
+        results.note(
+            f"metasync page size {page_size} (META_PAGE_SIZE); naive page size {NAIVE_PAGE_SIZE}. "
+            f"Peak RSS is the sync's own process (spawned), baseline = after imports and connect."
+        )
+        results.note(
+            "Graph calls are counted by metasync's client; the simulator's own count "
+            "(GET /__sim/calls) is in the JSON lines as simulator_calls."
+        )
+        results.save(
+            [
+                (
+                    f"Full and incremental sync, metasync vs naive ({total:,} objects)",
+                    SYNC_COLUMNS,
+                    lambda row: row["section"] == "entity sync",
+                ),
+                ("Scaling (full sync, 0 ms)", SCALING_COLUMNS, lambda row: row["section"] == "scaling"),
+            ],
+            "Entity sync: campaigns, ad sets and ads",
+        )
 
 
 def _figures(result: dict) -> dict:
-    return {"wall_s": round(result["wall_s"], 2), "calls": result["calls"],
-            "simulator_calls": result["simulator_calls"],
-            "docs": result["docs"], "docs_per_s": round(result["docs_per_s"] or 0, 1),
-            "peak_rss_mb": result["peak_rss_mb"], "baseline_rss_mb": result["baseline_rss_mb"],
-            "errors": result["errors"]}
+    return {
+        "wall_s": round(result["wall_s"], 2),
+        "calls": result["calls"],
+        "simulator_calls": result["simulator_calls"],
+        "docs": result["docs"],
+        "docs_per_s": round(result["docs_per_s"] or 0, 1),
+        "peak_rss_mb": result["peak_rss_mb"],
+        "baseline_rss_mb": result["baseline_rss_mb"],
+        "errors": result["errors"],
+    }
 
 
-_COMMON = [("wall_s", "wall s"), ("calls", "Graph calls"), ("min_calls", "min calls"), ("docs", "docs written"),
-           ("docs_per_s", "docs/s"), ("peak_rss_mb", "peak RSS MB"), ("baseline_rss_mb", "base RSS MB")]
-SYNC_COLUMNS = [("run", "run"), ("latency_ms", "latency ms"), *_COMMON, ("time_vs_naive", "time vs naive"),
-                ("calls_vs_naive", "calls vs naive"), ("time_vs_full", "time vs full"),
-                ("calls_vs_full", "calls vs full")]
-SCALING_COLUMNS = [("run", "size"), ("objects", "objects"), *_COMMON, ("time_vs_1x", "time vs 1x"),
-                   ("rss_vs_1x", "RSS growth vs 1x")]
+_COMMON = [
+    ("wall_s", "wall s"),
+    ("calls", "Graph calls"),
+    ("min_calls", "min calls"),
+    ("docs", "docs written"),
+    ("docs_per_s", "docs/s"),
+    ("peak_rss_mb", "peak RSS MB"),
+    ("baseline_rss_mb", "base RSS MB"),
+]
+SYNC_COLUMNS = [
+    ("run", "run"),
+    ("latency_ms", "latency ms"),
+    *_COMMON,
+    ("time_vs_naive", "time vs naive"),
+    ("calls_vs_naive", "calls vs naive"),
+    ("time_vs_full", "time vs full"),
+    ("calls_vs_full", "calls vs full"),
+]
+SCALING_COLUMNS = [
+    ("run", "size"),
+    ("objects", "objects"),
+    *_COMMON,
+    ("time_vs_1x", "time vs 1x"),
+    ("rss_vs_1x", "RSS growth vs 1x"),
+]
 
 
 def parser():
     p = base_parser(__doc__.split("\n")[0])
     add_account_options(p)
-    p.add_argument("--scaling-base-campaigns", type=int, default=50,
-                   help="1x of the scaling runs: this many campaigns x 5 ad sets x 5 ads (default 50: 1,250 ads)")
+    p.add_argument(
+        "--scaling-base-campaigns",
+        type=int,
+        default=50,
+        help="1x of the scaling runs: this many campaigns x 5 ad sets x 5 ads (default 50: 1,250 ads)",
+    )
     p.add_argument("--scaling-factors", type=int_list, default=[1, 4, 16])
     p.add_argument("--skip-naive", action="store_true")
     p.add_argument("--skip-scaling", action="store_true")

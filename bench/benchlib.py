@@ -46,10 +46,16 @@ class BenchError(Exception):
 def base_parser(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the script works (smoke test)")
-    parser.add_argument("--mongodb-uri", default=os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:27027/metasync"),
-                        help="server to use (default: MONGODB_URI); the database is always " + BENCH_DB)
-    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6390/0"),
-                        help=f"Redis to use (default: REDIS_URL); the db is always {BENCH_REDIS_DB}")
+    parser.add_argument(
+        "--mongodb-uri",
+        default=os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:27027/metasync"),
+        help="server to use (default: MONGODB_URI); the database is always " + BENCH_DB,
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6390/0"),
+        help=f"Redis to use (default: REDIS_URL); the db is always {BENCH_REDIS_DB}",
+    )
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="where the .jsonl and .md go")
     return parser
 
@@ -63,8 +69,9 @@ def add_account_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--campaigns", type=int, default=500)
     parser.add_argument("--ad-sets-per-campaign", type=int, default=10)
     parser.add_argument("--ads-per-ad-set", type=int, default=4)
-    parser.add_argument("--latencies", type=int_list, default=[0, 50],
-                        help="simulated latencies in ms, comma-separated (default 0,50)")
+    parser.add_argument(
+        "--latencies", type=int_list, default=[0, 50], help="simulated latencies in ms, comma-separated (default 0,50)"
+    )
 
 
 def with_path(url: str, path: str) -> str:
@@ -89,13 +96,19 @@ class BenchEnv:
 
         self.mongodb_uri = with_path(args.mongodb_uri, f"/{BENCH_DB}")
         self.redis_url = with_path(args.redis_url, f"/{BENCH_REDIS_DB}")
-        os.environ.update({
-            "MONGODB_URI": self.mongodb_uri, "REDIS_URL": self.redis_url, "CELERY_BROKER_URL": self.redis_url,
-            "META_APP_ID": APP_ID, "META_APP_SECRET": APP_SECRET,
-            "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-            # The simulator is local: metasync's own limiter must not be what is measured.
-            "META_RATE_LIMIT_PER_HOUR": str(10**9), "LOG_LEVEL": "WARNING",
-        })
+        os.environ.update(
+            {
+                "MONGODB_URI": self.mongodb_uri,
+                "REDIS_URL": self.redis_url,
+                "CELERY_BROKER_URL": self.redis_url,
+                "META_APP_ID": APP_ID,
+                "META_APP_SECRET": APP_SECRET,
+                "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+                # The simulator is local: metasync's own limiter must not be what is measured.
+                "META_RATE_LIMIT_PER_HOUR": str(10**9),
+                "LOG_LEVEL": "WARNING",
+            }
+        )
         self.server = "?"
 
     def __enter__(self) -> BenchEnv:
@@ -107,8 +120,10 @@ class BenchEnv:
                 info = client.admin.command("buildInfo")
                 client.drop_database(BENCH_DB)
         except pymongo.errors.PyMongoError as exc:
-            raise BenchError(f"MongoDB is not reachable at {mask_url_password(self.mongodb_uri)} "
-                             f"({exc.__class__.__name__}); run `make services` and export its env") from None
+            raise BenchError(
+                f"MongoDB is not reachable at {mask_url_password(self.mongodb_uri)} "
+                f"({exc.__class__.__name__}); run `make services` and export its env"
+            ) from None
         if info.get("ferretdbVersion"):
             self.server = f"FerretDB {info['ferretdbVersion']} (MongoDB {info.get('version')} wire protocol)"
         else:
@@ -116,8 +131,9 @@ class BenchEnv:
         try:
             redis.Redis.from_url(self.redis_url, socket_connect_timeout=3).flushdb()
         except redis.RedisError as exc:
-            raise BenchError(f"Redis is not reachable at {mask_url_password(self.redis_url)} "
-                             f"({exc.__class__.__name__})") from None
+            raise BenchError(
+                f"Redis is not reachable at {mask_url_password(self.redis_url)} ({exc.__class__.__name__})"
+            ) from None
         return self
 
     def reset_data(self) -> None:
@@ -137,8 +153,10 @@ class BenchEnv:
 
     def slow_writes_note(self) -> str:
         if "FerretDB" in self.server:
-            return (f"Database: {self.server}, the local stand-in: writes by `_id` run at a few thousand per second, "
-                    f"other filters read whole collections; Graph call counts and memory do not depend on it.")
+            return (
+                f"Database: {self.server}, the local stand-in: writes by `_id` run at a few thousand per second, "
+                f"other filters read whole collections; Graph call counts and memory do not depend on it."
+            )
         return f"Database: {self.server}."
 
 
@@ -146,15 +164,45 @@ class BenchEnv:
 class SimulatorProcess:
     """`python -m metasync.simulator` on a free loopback port, so its CPU is not the client's."""
 
-    def __init__(self, campaigns: int, ad_sets_per_campaign: int, ads_per_ad_set: int, days: int = 30,
-                 seed: int = 7, latency_ms: int = 0, extra: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        campaigns: int,
+        ad_sets_per_campaign: int,
+        ads_per_ad_set: int,
+        days: int = 30,
+        seed: int = 7,
+        latency_ms: int = 0,
+        extra: tuple[str, ...] = (),
+    ):
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.argv = [sys.executable, "-m", "metasync.simulator", "--quiet", "--port", str(self.port),
-                     "--campaigns", str(campaigns), "--ad-sets-per-campaign", str(ad_sets_per_campaign),
-                     "--ads-per-ad-set", str(ads_per_ad_set), "--days", str(days), "--seed", str(seed),
-                     "--latency-ms", str(latency_ms), "--app-id", APP_ID, "--app-secret", APP_SECRET,
-                     "--report-polls", "1", *extra]
+        self.argv = [
+            sys.executable,
+            "-m",
+            "metasync.simulator",
+            "--quiet",
+            "--port",
+            str(self.port),
+            "--campaigns",
+            str(campaigns),
+            "--ad-sets-per-campaign",
+            str(ad_sets_per_campaign),
+            "--ads-per-ad-set",
+            str(ads_per_ad_set),
+            "--days",
+            str(days),
+            "--seed",
+            str(seed),
+            "--latency-ms",
+            str(latency_ms),
+            "--app-id",
+            APP_ID,
+            "--app-secret",
+            APP_SECRET,
+            "--report-polls",
+            "1",
+            *extra,
+        ]
         self.http = requests.Session()
         self.process: subprocess.Popen | None = None
 
@@ -244,8 +292,9 @@ def run_in_child(target: Callable[..., dict], **kwargs: Any) -> dict:
             process.terminate()
         process.join()
     if "error" in result:
-        raise BenchError(f"{getattr(target, '__name__', target)} failed: {result['error']}\n"
-                         f"{result.get('traceback', '')}")
+        raise BenchError(
+            f"{getattr(target, '__name__', target)} failed: {result['error']}\n{result.get('traceback', '')}"
+        )
     return result
 
 
@@ -281,28 +330,38 @@ class Results:
         print(text, flush=True)
 
     def markdown(self, columns: list[tuple[str, str]], rows: list[dict[str, Any]]) -> str:
-        lines = ["| " + " | ".join(title for _, title in columns) + " |",
-                 "|" + "|".join("---" for _ in columns) + "|"]
+        lines = ["| " + " | ".join(title for _, title in columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
         for row in rows:
             lines.append("| " + " | ".join(_cell(row.get(key)) for key, _ in columns) + " |")
         return "\n".join(lines)
 
     def save(self, tables: list[tuple[str, list[tuple[str, str]], Callable[[dict], bool]]], title: str) -> Path:
         """`tables`: (heading, columns, which rows) for each table of the Markdown file."""
-        meta = {"benchmark": self.name, "at": self.started.isoformat(timespec="seconds"), "quick": self.args.quick,
-                "database": self.env.server, "python": platform.python_version(), "cpus": os.cpu_count(),
-                "machine": platform.machine()}
+        meta = {
+            "benchmark": self.name,
+            "at": self.started.isoformat(timespec="seconds"),
+            "quick": self.args.quick,
+            "database": self.env.server,
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "machine": platform.machine(),
+        }
         self.args.results_dir.mkdir(parents=True, exist_ok=True)
         with open(self.args.results_dir / f"{self.name}.jsonl", "a") as out:
             for row in self.rows:
                 out.write(json.dumps({**meta, **row}, default=str) + "\n")
-        text = (f"## {title}\n\n{self.started:%Y-%m-%d %H:%M} UTC, {meta['cpus']} CPUs, Python {meta['python']}"
-                f"{', --quick' if self.args.quick else ''}. {self.env.slow_writes_note()}\n")
+        text = (
+            f"## {title}\n\n{self.started:%Y-%m-%d %H:%M} UTC, {meta['cpus']} CPUs, Python {meta['python']}"
+            f"{', --quick' if self.args.quick else ''}. {self.env.slow_writes_note()}\n"
+        )
         for heading, columns, which in tables:
             rows = [row for row in self.rows if which(row)]
             if rows:
-                text += f"\n### {heading}\n\n{self.markdown(columns, rows)}\n" if heading else \
-                    f"\n{self.markdown(columns, rows)}\n"
+                text += (
+                    f"\n### {heading}\n\n{self.markdown(columns, rows)}\n"
+                    if heading
+                    else f"\n{self.markdown(columns, rows)}\n"
+                )
         if self.notes:
             text += "\n" + "\n".join(f"- {n}" for n in self.notes) + "\n"
         path = self.args.results_dir / f"{self.name}.md"
@@ -325,8 +384,9 @@ def ratio(a: float, b: float) -> float | None:
     return round(a / b, 2) if b else None
 
 
-def main_guard(run: Callable[[argparse.Namespace], None], parser: argparse.ArgumentParser,
-               argv: list[str] | None = None) -> int:
+def main_guard(
+    run: Callable[[argparse.Namespace], None], parser: argparse.ArgumentParser, argv: list[str] | None = None
+) -> int:
     args = parser.parse_args(argv)
     # Stopped with SIGTERM: unwind like Ctrl-C, so the simulator and the measured child are stopped too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

@@ -50,8 +50,20 @@ def with_db(url: str, db: int) -> str:
 
 
 def start_gunicorn(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
-    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-               "--timeout", "30", "--log-level", "warning", "webhooks.wsgi:app"]
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--timeout",
+        "30",
+        "--log-level",
+        "warning",
+        "webhooks.wsgi:app",
+    ]
     return subprocess.Popen(command, cwd=REPO, env=env, stdin=subprocess.DEVNULL)
 
 
@@ -95,10 +107,13 @@ class Load:
     def body(self) -> bytes:
         with self.lock:
             ids = [next(self.ids) for _ in range(self.changes_per_post)]
-        changes = [{"field": "in_process_ad_objects", "value": {"id": str(i), "level": "AD",
-                                                                 "status_name": "In process"}} for i in ids]
-        return json.dumps({"object": "ad_account",
-                           "entry": [{"id": "1234567890", "time": int(time.time()), "changes": changes}]}).encode()
+        changes = [
+            {"field": "in_process_ad_objects", "value": {"id": str(i), "level": "AD", "status_name": "In process"}}
+            for i in ids
+        ]
+        return json.dumps(
+            {"object": "ad_account", "entry": [{"id": "1234567890", "time": int(time.time()), "changes": changes}]}
+        ).encode()
 
     def worker(self, deadline: float) -> None:
         session = requests.Session()
@@ -107,8 +122,12 @@ class Load:
             signature = "sha256=" + hmac.new(self.secret, raw, hashlib.sha256).hexdigest()
             started = time.perf_counter()
             try:
-                response = session.post(self.url, data=raw, timeout=10, headers={
-                    "Content-Type": "application/json", "X-Hub-Signature-256": signature})
+                response = session.post(
+                    self.url,
+                    data=raw,
+                    timeout=10,
+                    headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
+                )
                 outcome, summary = str(response.status_code), response.json() if response.ok else {}
             except (requests.RequestException, ValueError) as exc:
                 outcome, summary = exc.__class__.__name__, {}
@@ -153,10 +172,16 @@ def main(argv: list[str] | None = None) -> int:
     keys_before = set(store.scan_iter(count=1000))
 
     secret = secrets.token_hex(16)
-    env = {**os.environ, "REDIS_URL": bench_url, "CELERY_BROKER_URL": bench_url, "META_APP_SECRET": secret,
-           "META_APP_VERIFY_TOKEN": secrets.token_hex(8), "LOG_LEVEL": "WARNING",
-           # Keys must outlive the run so they can be counted afterwards.
-           "WEBHOOK_DEDUPE_SECONDS": str(int(args.seconds) + 120)}
+    env = {
+        **os.environ,
+        "REDIS_URL": bench_url,
+        "CELERY_BROKER_URL": bench_url,
+        "META_APP_SECRET": secret,
+        "META_APP_VERIFY_TOKEN": secrets.token_hex(8),
+        "LOG_LEVEL": "WARNING",
+        # Keys must outlive the run so they can be counted afterwards.
+        "WEBHOOK_DEDUPE_SECONDS": str(int(args.seconds) + 120),
+    }
     port = free_loopback_port()
     base = f"http://127.0.0.1:{port}"
     server = start_gunicorn(port, args.workers, env)
@@ -164,8 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         wait_until_serving(("127.0.0.1", port), server)
         load = Load(f"{base}/webhooks/meta", secret, args.changes_per_post)
         deadline = time.monotonic() + args.seconds
-        threads = [threading.Thread(target=load.worker, args=(deadline,), daemon=True)
-                   for _ in range(args.concurrency)]
+        threads = [threading.Thread(target=load.worker, args=(deadline,), daemon=True) for _ in range(args.concurrency)]
         started = time.monotonic()
         for thread in threads:
             thread.start()
@@ -181,16 +205,20 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         created = [key for key in store.scan_iter(count=1000) if key not in keys_before]
         for start in range(0, len(created), 500):
-            store.delete(*created[start:start + 500])
+            store.delete(*created[start : start + 500])
         store.close()
 
     latencies = sorted(load.latencies)
     total = len(latencies)
-    print(f"gunicorn workers {args.workers}, client threads {args.concurrency}, "
-          f"{args.changes_per_post} change(s) per POST, {duration:.1f}s")
+    print(
+        f"gunicorn workers {args.workers}, client threads {args.concurrency}, "
+        f"{args.changes_per_post} change(s) per POST, {duration:.1f}s"
+    )
     print(f"requests        {total}  ({total / duration:.0f} req/s)  outcomes {dict(load.statuses)}")
-    print(f"latency         p50 {percentile(latencies, 0.50) * 1000:.1f} ms   "
-          f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms")
+    print(
+        f"latency         p50 {percentile(latencies, 0.50) * 1000:.1f} ms   "
+        f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms"
+    )
     print(f"changes acked   {load.changes_acked}  (enqueued per responses: {load.enqueued_reported})")
     print(f"in broker       {queued} messages, {pending} de-duplication keys")
     print(f"purged          {len(created)} keys created by this run")

@@ -62,21 +62,34 @@ def run(args) -> None:
         started = time.perf_counter()
         result = sync_meta_connection(connection, full=True, trigger="bench")
         wall = time.perf_counter() - started
-        spent = {"metasync": _own_cpu() - before["metasync"], "simulator": _cpu(simulator) - before["simulator"],
-                 "server": None if server is None else _cpu(server) - before["server"]}
+        spent = {
+            "metasync": _own_cpu() - before["metasync"],
+            "simulator": _cpu(simulator) - before["simulator"],
+            "server": None if server is None else _cpu(server) - before["server"],
+        }
         docs = result["campaigns_synced"] + result["ad_sets_synced"] + result["ads_synced"]
-        for part, label in (("metasync", "metasync (this process, CPU)"), ("server", f"database server ({env.server})"),
-                            ("simulator", "Graph API simulator (CPU)")):
+        for part, label in (
+            ("metasync", "metasync (this process, CPU)"),
+            ("server", f"database server ({env.server})"),
+            ("simulator", "Graph API simulator (CPU)"),
+        ):
             seconds = spent[part]
-            results.add(part=label, seconds=None if seconds is None else round(seconds, 2),
-                        share=None if seconds is None else f"{seconds / wall:.0%}")
+            results.add(
+                part=label,
+                seconds=None if seconds is None else round(seconds, 2),
+                share=None if seconds is None else f"{seconds / wall:.0%}",
+            )
         known = sum(v for v in spent.values() if v is not None)
         results.add(part="wall time of the sync", seconds=round(wall, 2), share="100%")
-        results.note(f"{docs:,} objects, {result['api_calls']} Graph calls. CPU shares are of the wall time; they "
-                     f"add up to {known / wall:.0%} (below 100%: waiting on sockets; above: the parts ran at once on "
-                     f"the 2 cores).")
-        results.save([("", [("part", "part"), ("seconds", "seconds"), ("share", "share of wall")], lambda r: True)],
-                     "Profile of one full entity sync")
+        results.note(
+            f"{docs:,} objects, {result['api_calls']} Graph calls. CPU shares are of the wall time; they "
+            f"add up to {known / wall:.0%} (below 100%: waiting on sockets; above: the parts ran at once on "
+            f"the 2 cores)."
+        )
+        results.save(
+            [("", [("part", "part"), ("seconds", "seconds"), ("share", "share of wall")], lambda r: True)],
+            "Profile of one full entity sync",
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

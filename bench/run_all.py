@@ -36,8 +36,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {script}{' --quick' if args.quick else ''}", flush=True)
         started = time.monotonic()
         extra = ["--results-dir", str(args.results_dir)] if script in TAKES_RESULTS_DIR else []
-        code = subprocess.call([sys.executable, str(path), *(["--quick"] if args.quick else []), *extra],
-                               stdin=subprocess.DEVNULL)
+        code = subprocess.call(
+            [sys.executable, str(path), *(["--quick"] if args.quick else []), *extra], stdin=subprocess.DEVNULL
+        )
         print(f"== {script}: exit {code} after {time.monotonic() - started:.0f} s", flush=True)
         if code != 0:
             failed.append(script)

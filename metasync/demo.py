@@ -54,11 +54,17 @@ class DemoOptions:
     wait_seconds: float = 30.0  # for the webhook re-sync to land
 
     def world(self) -> SimConfig:
-        return SimConfig(campaigns=self.campaigns, ad_sets_per_campaign=self.ad_sets_per_campaign,
-                         ads_per_ad_set=self.ads_per_ad_set, days=max(SIMULATED_DAYS, self.days), seed=self.seed,
-                         app_id=DEMO_APP_ID, app_secret=DEMO_APP_SECRET,
-                         # asynchronous report runs complete on their first poll: no 5 s waits in a demo
-                         report_polls=1)
+        return SimConfig(
+            campaigns=self.campaigns,
+            ad_sets_per_campaign=self.ad_sets_per_campaign,
+            ads_per_ad_set=self.ads_per_ad_set,
+            days=max(SIMULATED_DAYS, self.days),
+            seed=self.seed,
+            app_id=DEMO_APP_ID,
+            app_secret=DEMO_APP_SECRET,
+            # asynchronous report runs complete on their first poll: no 5 s waits in a demo
+            report_polls=1,
+        )
 
 
 @contextmanager
@@ -112,12 +118,17 @@ def money(minor: int, exponent: int) -> str:
 
 def campaign_performance(database, tenant: str, since: str, until: str) -> list[dict[str, Any]]:
     """Per campaign, summed from the stored daily CAMPAIGN snapshots of [since, until]; highest spend first."""
-    names = {doc["meta_id"]: doc for doc in database.campaigns.find(
-        {"tenant_id": tenant}, {"meta_id": 1, "name": 1, "effective_status": 1, "status": 1})}
+    names = {
+        doc["meta_id"]: doc
+        for doc in database.campaigns.find(
+            {"tenant_id": tenant}, {"meta_id": 1, "name": 1, "effective_status": 1, "status": 1}
+        )
+    }
     totals: dict[str, dict[str, Any]] = {}
     for snap in database.performance_snapshots.find(
-            {"tenant_id": tenant, "entity_type": "CAMPAIGN", "date": {"$gte": since, "$lte": until}},
-            {"entity_id": 1, "name": 1, "currency_exponent": 1, **{key: 1 for key in SUMMED}}):
+        {"tenant_id": tenant, "entity_type": "CAMPAIGN", "date": {"$gte": since, "$lte": until}},
+        {"entity_id": 1, "name": 1, "currency_exponent": 1, **{key: 1 for key in SUMMED}},
+    ):
         row = totals.setdefault(snap["entity_id"], _empty_row(snap["entity_id"], snap.get("currency_exponent", 2)))
         row["name"] = snap.get("name")
         for key in SUMMED:
@@ -131,8 +142,14 @@ def campaign_performance(database, tenant: str, since: str, until: str) -> list[
 
 
 def _empty_row(campaign_id: str, exponent: int) -> dict[str, Any]:
-    return {"id": campaign_id, "name": None, "status": None, "days": 0, "exponent": int(exponent),
-            **{key: 0 for key in SUMMED}}
+    return {
+        "id": campaign_id,
+        "name": None,
+        "status": None,
+        "days": 0,
+        "exponent": int(exponent),
+        **{key: 0 for key in SUMMED},
+    }
 
 
 def tenant_counts(database, tenant: str) -> dict[str, int]:
@@ -186,14 +203,17 @@ class Demo:
             ensure_indexes()
             self.server = server_description(self.db)
         except PyMongoError as exc:
-            raise DemoFailed(f"MongoDB is not reachable at {mask_url_password(settings.mongodb_uri)} "
-                             f"({exc.__class__.__name__}); `make demo` starts a local one") from None
+            raise DemoFailed(
+                f"MongoDB is not reachable at {mask_url_password(settings.mongodb_uri)} "
+                f"({exc.__class__.__name__}); `make demo` starts a local one"
+            ) from None
         client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3, socket_timeout=3)
         try:
             client.ping()
         except redis.RedisError as exc:
-            raise DemoFailed(f"Redis is not reachable at REDIS_URL ({exc.__class__.__name__}); "
-                             "`make demo` starts a local one") from None
+            raise DemoFailed(
+                f"Redis is not reachable at REDIS_URL ({exc.__class__.__name__}); `make demo` starts a local one"
+            ) from None
         finally:
             client.close()
 
@@ -208,7 +228,8 @@ class Demo:
             f"today {world['today']}): ad account {self.account_id} with {counts['campaigns']} campaigns, "
             f"{counts['adsets']} ad sets, {counts['ads']} ads and {self.sim.config.days} days of delivery.\n"
             f"Every call below goes through metasync's real Graph client (appsecret_proof, rate limiter, retries) "
-            f"to that server; data lands in {self.server}.")
+            f"to that server; data lands in {self.server}."
+        )
 
     def sim_calls(self) -> dict[str, Any]:
         return self.http.get(self.sim.url("/__sim/calls"), timeout=10).json()
@@ -221,8 +242,10 @@ class Demo:
             PerformanceSnapshot.objects(connection=old.id).delete()
             remove_connection(old, purge=True)
         connection, _ = upsert_connection(DEMO_TENANT, self.account_id, DEMO_TOKEN, self.sim.app.user_id)
-        self.console.print(f"Registered connection {connection.id} (tenant [bold]{DEMO_TENANT}[/], "
-                           f"{connection.ad_account_id}); the token is stored encrypted.")
+        self.console.print(
+            f"Registered connection {connection.id} (tenant [bold]{DEMO_TENANT}[/], "
+            f"{connection.ad_account_id}); the token is stored encrypted."
+        )
         return connection
 
     # ---------------------------------------------------------------------------------------------- syncs
@@ -241,32 +264,51 @@ class Demo:
         perf = result["performance"]
         entity_calls = result["api_calls"] - perf["api_calls"]
         entity_ms = result["duration_ms"]
-        figures = {"mode": result["mode"], "campaigns": result["campaigns_synced"],
-                   "ad_sets": result["ad_sets_synced"], "ads": result["ads_synced"], "entity_calls": entity_calls,
-                   "entity_ms": entity_ms, "performance_rows": perf["campaigns"] + perf["ad_sets"] + perf["ads"],
-                   "performance_calls": perf["api_calls"], "performance_ms": perf["duration_ms"],
-                   "since": perf["since"], "until": perf["until"], "calls": result["api_calls"],
-                   "simulator_calls": answered, "errors": result["errors"] + perf["errors"]}
+        figures = {
+            "mode": result["mode"],
+            "campaigns": result["campaigns_synced"],
+            "ad_sets": result["ad_sets_synced"],
+            "ads": result["ads_synced"],
+            "entity_calls": entity_calls,
+            "entity_ms": entity_ms,
+            "performance_rows": perf["campaigns"] + perf["ad_sets"] + perf["ads"],
+            "performance_calls": perf["api_calls"],
+            "performance_ms": perf["duration_ms"],
+            "since": perf["since"],
+            "until": perf["until"],
+            "calls": result["api_calls"],
+            "simulator_calls": answered,
+            "errors": result["errors"] + perf["errors"],
+        }
         self.facts[label] = figures
         self.console.print()
         self.console.rule(f"[bold]{'1' if full else '2'}. {label.capitalize()} sync[/]", align="left")
         table = Table("", "objects / rows", "Graph calls", "time")
-        table.add_row("entities (" + result["mode"] + ")",
-                      f"{figures['campaigns']} campaigns, {figures['ad_sets']} ad sets, {figures['ads']} ads",
-                      str(entity_calls), f"{entity_ms / 1000:.1f} s")
-        table.add_row(f"performance {perf['since']}..{perf['until']}",
-                      f"{perf['campaigns']} campaign, {perf['ad_sets']} ad set, {perf['ads']} ad days",
-                      str(perf["api_calls"]), f"{perf['duration_ms'] / 1000:.1f} s")
+        table.add_row(
+            "entities (" + result["mode"] + ")",
+            f"{figures['campaigns']} campaigns, {figures['ad_sets']} ad sets, {figures['ads']} ads",
+            str(entity_calls),
+            f"{entity_ms / 1000:.1f} s",
+        )
+        table.add_row(
+            f"performance {perf['since']}..{perf['until']}",
+            f"{perf['campaigns']} campaign, {perf['ad_sets']} ad set, {perf['ads']} ad days",
+            str(perf["api_calls"]),
+            f"{perf['duration_ms'] / 1000:.1f} s",
+        )
         self.console.print(table)
-        self.console.print(f"Graph calls: metasync made [bold]{result['api_calls']}[/], the simulator answered "
-                           f"[bold]{answered}[/] (its own count, GET /__sim/calls).")
+        self.console.print(
+            f"Graph calls: metasync made [bold]{result['api_calls']}[/], the simulator answered "
+            f"[bold]{answered}[/] (its own count, GET /__sim/calls)."
+        )
         if compare_to is not None:
             self.console.print(
                 f"It asked Meta only for objects whose updated_time moved since the first sync: read "
                 f"{objects(figures)} objects instead of {objects(compare_to)} (at this size one page per edge either "
                 f"way; bench/bench_sync.py shows the calls saved on a 20,000-ad account). Performance re-read the "
                 f"last {perf_days(perf)} days, where attribution still moves: {figures['performance_rows']} rows "
-                f"instead of {compare_to['performance_rows']}.")
+                f"instead of {compare_to['performance_rows']}."
+            )
         if figures["errors"]:
             self.console.print(f"[yellow]{figures['errors']} objects or rows could not be stored (see sync_runs).[/]")
         return figures
@@ -276,8 +318,9 @@ class Demo:
 
         currency = MetaConnection.objects(tenant_id=DEMO_TENANT).first().currency or ""
         rows = campaign_performance(self.db, DEMO_TENANT, first["since"], first["until"])
-        table = Table(title=f"Campaigns, {first['since']} to {first['until']} (read back from MongoDB)",
-                      title_justify="left")
+        table = Table(
+            title=f"Campaigns, {first['since']} to {first['until']} (read back from MongoDB)", title_justify="left"
+        )
         table.add_column("campaign")
         table.add_column("status")
         for header in (f"spend {currency}", "purchases", "leads", f"revenue {currency}", "ROAS"):
@@ -300,31 +343,48 @@ class Demo:
         self.console.rule("[bold]3. Webhooks: a change in Meta, re-synced on its own[/]", align="left")
         with WebhookServer() as hooks:
             self.http.post(self.sim.url("/__sim/config"), json={"webhook_url": hooks.url}, timeout=10)
-            campaign = self.db.campaigns.find_one({"tenant_id": DEMO_TENANT, "effective_status": "ACTIVE"},
-                                                  sort=[("meta_id", 1)])
-            ad = self.db.ads.find_one({"tenant_id": DEMO_TENANT, "effective_status": "ACTIVE",
-                                       "campaign_id": {"$ne": campaign["meta_id"]}}, sort=[("meta_id", 1)])
+            campaign = self.db.campaigns.find_one(
+                {"tenant_id": DEMO_TENANT, "effective_status": "ACTIVE"}, sort=[("meta_id", 1)]
+            )
+            ad = self.db.ads.find_one(
+                {"tenant_id": DEMO_TENANT, "effective_status": "ACTIVE", "campaign_id": {"$ne": campaign["meta_id"]}},
+                sort=[("meta_id", 1)],
+            )
             if campaign is None or ad is None:
                 raise DemoFailed("the simulated world has no active campaign and ad to change; try another --seed")
             new_name = f"{campaign['name']} (renamed {time.strftime('%H:%M:%S')})"
             before = self.sim_calls()["total"]
             changed_at = time.monotonic()
-            answer = self.http.post(self.sim.url("/__sim/mutate"), timeout=30, json={"actions": [
-                {"action": "rename", "id": campaign["meta_id"], "name": new_name, "notify": True},
-                {"action": "pause", "id": ad["meta_id"], "notify": True}]}).json()
+            answer = self.http.post(
+                self.sim.url("/__sim/mutate"),
+                timeout=30,
+                json={
+                    "actions": [
+                        {"action": "rename", "id": campaign["meta_id"], "name": new_name, "notify": True},
+                        {"action": "pause", "id": ad["meta_id"], "notify": True},
+                    ]
+                },
+            ).json()
             for result in answer.get("results", []):
                 delivery = result.get("webhook") or {}
                 if delivery.get("status_code") != 200:
                     answer = delivery.get("response") or delivery.get("error")
-                    raise DemoFailed(f"the webhook app refused the delivery for {result.get('id')}: "
-                                     f"{delivery.get('status_code')} {answer}")
+                    raise DemoFailed(
+                        f"the webhook app refused the delivery for {result.get('id')}: "
+                        f"{delivery.get('status_code')} {answer}"
+                    )
             self.console.print(
                 f"In the simulated Meta: renamed campaign {campaign['meta_id']} to [bold]{new_name!r}[/] and paused "
                 f"ad {ad['meta_id']}.\nMeta signed and POSTed a webhook for each to {hooks.url}; the app verified "
-                f"X-Hub-Signature-256 and answered 200 (enqueued), a Celery worker re-read each object.")
-            landed = self._wait_for(lambda: (
-                (self.db.campaigns.find_one({"_id": campaign["_id"]}) or {}).get("name") == new_name
-                and (self.db.ads.find_one({"_id": ad["_id"]}) or {}).get("effective_status") == "PAUSED"), worker)
+                f"X-Hub-Signature-256 and answered 200 (enqueued), a Celery worker re-read each object."
+            )
+            landed = self._wait_for(
+                lambda: (
+                    (self.db.campaigns.find_one({"_id": campaign["_id"]}) or {}).get("name") == new_name
+                    and (self.db.ads.find_one({"_id": ad["_id"]}) or {}).get("effective_status") == "PAUSED"
+                ),
+                worker,
+            )
             runs = self._wait_for_runs(connection, changed_at, worker)
         calls = self.sim_calls()["total"] - before
         run_calls = sum(run.get("api_calls") or 0 for run in runs)
@@ -333,9 +393,15 @@ class Demo:
             f"ads.effective_status is PAUSED.\nThe targeted re-sync read {len(runs)} objects with "
             f"[bold]{run_calls}[/] Graph calls (simulator: {calls}); a full entity sync reads all "
             f"{objects(first)} objects with {first['entity_calls']} calls here, "
-            f"and that grows with the account (20,000 ads: 200+ calls).")
-        self.facts["webhooks"] = {"seconds": round(landed, 1), "graph_calls": run_calls, "simulator_calls": calls,
-                                  "objects": len(runs), "full_sync_calls": first["entity_calls"]}
+            f"and that grows with the account (20,000 ads: 200+ calls)."
+        )
+        self.facts["webhooks"] = {
+            "seconds": round(landed, 1),
+            "graph_calls": run_calls,
+            "simulator_calls": calls,
+            "objects": len(runs),
+            "full_sync_calls": first["entity_calls"],
+        }
 
     def _wait_for(self, done, worker: CeleryWorker) -> float:
         started = time.monotonic()
@@ -344,9 +410,11 @@ class Demo:
             while not done():
                 worker.check()
                 if time.monotonic() > deadline:
-                    raise DemoFailed(f"the webhook re-sync did not reach MongoDB within "
-                                     f"{self.options.wait_seconds:.0f} s "
-                                     f"(worker log: {worker.log_path})")
+                    raise DemoFailed(
+                        f"the webhook re-sync did not reach MongoDB within "
+                        f"{self.options.wait_seconds:.0f} s "
+                        f"(worker log: {worker.log_path})"
+                    )
                 time.sleep(0.1)
         return time.monotonic() - started
 
@@ -355,14 +423,16 @@ class Demo:
         since = _utc_ago(time.monotonic() - since_monotonic + 1)
         deadline = time.monotonic() + self.options.wait_seconds
         while True:
-            runs = list(self.db.sync_runs.find({"connection": connection.id, "kind": "ENTITY",
-                                                "started_at": {"$gte": since}}))
+            runs = list(
+                self.db.sync_runs.find({"connection": connection.id, "kind": "ENTITY", "started_at": {"$gte": since}})
+            )
             if len(runs) >= 2 and all(run.get("status") != "RUNNING" for run in runs):
                 return runs
             worker.check()
             if time.monotonic() > deadline:
-                raise DemoFailed("the webhook re-syncs did not record their sync runs in time "
-                                 f"(worker log: {worker.log_path})")
+                raise DemoFailed(
+                    f"the webhook re-syncs did not record their sync runs in time (worker log: {worker.log_path})"
+                )
             time.sleep(0.1)
 
     # ---------------------------------------------------------------------------------------------- where
@@ -373,8 +443,9 @@ class Demo:
         self.facts["documents"] = counts
         self.console.print()
         self.console.rule("[bold]Where the data lives[/]", align="left")
-        self.console.print(f"MONGODB_URI {mask_url_password(get_settings().mongodb_uri)}: database {self.db.name!r} "
-                           f"on {self.server}.")
+        self.console.print(
+            f"MONGODB_URI {mask_url_password(get_settings().mongodb_uri)}: database {self.db.name!r} on {self.server}."
+        )
         table = Table("collection", f"documents of tenant {DEMO_TENANT!r}")
         for name, count in counts.items():
             table.add_row(name, f"{count:,}")
@@ -382,14 +453,21 @@ class Demo:
         self.console.print(
             "Try: [cyan]metasync status --tenant demo[/] or, in mongosh, "
             "[cyan]db.performance_snapshots.find({tenant_id: 'demo', entity_type: 'CAMPAIGN'})[/]. "
-            "The next `metasync demo` replaces tenant 'demo'.")
+            "The next `metasync demo` replaces tenant 'demo'."
+        )
 
 
 def _add_campaign_row(table: Table, row: dict[str, Any]) -> None:
     exponent = row["exponent"]
-    table.add_row(escape(row["name"] or row["id"]), row["status"] or "", money(row["spend"], exponent),
-                  f"{row['purchases']:,}", f"{row['leads']:,}", money(row["revenue"], exponent),
-                  roas(row["revenue"], row["spend"]))
+    table.add_row(
+        escape(row["name"] or row["id"]),
+        row["status"] or "",
+        money(row["spend"], exponent),
+        f"{row['purchases']:,}",
+        f"{row['leads']:,}",
+        money(row["revenue"], exponent),
+        roas(row["revenue"], row["spend"]),
+    )
 
 
 def large_account_calls() -> int:
@@ -434,8 +512,9 @@ class _ChildProcess:
         self.process: subprocess.Popen | None = None
 
     def __enter__(self):
-        self.process = subprocess.Popen(self.argv, env=dict(os.environ), stdin=subprocess.DEVNULL, stdout=self._log,
-                                        stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            self.argv, env=dict(os.environ), stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT
+        )
         return self
 
     def check(self) -> None:
@@ -465,8 +544,22 @@ class WebhookServer(_ChildProcess):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        super().__init__([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-                          "--threads", "4", "--timeout", "30", "webhooks.wsgi:app"])
+        super().__init__(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "1",
+                "--threads",
+                "4",
+                "--timeout",
+                "30",
+                "webhooks.wsgi:app",
+            ]
+        )
         self.base_url = f"http://127.0.0.1:{port}"
         self.url = f"{self.base_url}/webhooks/meta"
 
@@ -480,8 +573,9 @@ class WebhookServer(_ChildProcess):
                 return self
             except requests.RequestException:
                 if time.monotonic() > deadline:
-                    raise DemoFailed(f"the {self.name} did not answer within {self.READY_SECONDS} s "
-                                     f"(log: {self.log_path})") from None
+                    raise DemoFailed(
+                        f"the {self.name} did not answer within {self.READY_SECONDS} s (log: {self.log_path})"
+                    ) from None
                 time.sleep(0.2)
 
 
@@ -491,9 +585,23 @@ class CeleryWorker(_ChildProcess):
     name = "Celery worker"
 
     def __init__(self) -> None:
-        super().__init__([sys.executable, "-m", "celery", "-A", "metasync", "worker", "--pool=solo", "--concurrency=1",
-                          "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat",
-                          f"--hostname=metasync-demo-{os.getpid()}@%h"])
+        super().__init__(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "metasync",
+                "worker",
+                "--pool=solo",
+                "--concurrency=1",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                f"--hostname=metasync-demo-{os.getpid()}@%h",
+            ]
+        )
 
 
 def run_demo(options: DemoOptions, console: Console | None = None) -> dict[str, Any]:

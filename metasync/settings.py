@@ -81,14 +81,17 @@ class Settings(BaseSettings):
     meta_app_verify_token: str | None = Field(None, alias="META_APP_VERIFY_TOKEN", repr=False)
     meta_api_version: Annotated[str, AfterValidator(_api_version)] = Field("v25.0", alias="META_API_VERSION")
     meta_graph_url: Annotated[str, _url("http", "https"), AfterValidator(lambda url: url.rstrip("/"))] = Field(
-        "https://graph.facebook.com", alias="META_GRAPH_URL")
+        "https://graph.facebook.com", alias="META_GRAPH_URL"
+    )
     mongodb_uri: Annotated[str, _url("mongodb", "mongodb+srv")] = Field(
-        "mongodb://localhost:27017/metasync", alias="MONGODB_URI")
+        "mongodb://localhost:27017/metasync", alias="MONGODB_URI"
+    )
     # Rate-limit buckets, account pauses, locks and webhook de-duplication live here under the `metasync:` prefix.
     redis_url: Annotated[str, _url("redis", "rediss", "unix")] = Field("redis://localhost:6379/0", alias="REDIS_URL")
     # Unset: the broker is REDIS_URL (`broker_url`).
     celery_broker_url: Annotated[str, _url("redis", "rediss", "unix", "amqp", "memory")] | None = Field(
-        None, alias="CELERY_BROKER_URL")
+        None, alias="CELERY_BROKER_URL"
+    )
     # Schedules become Celery timedeltas and lock lifetimes: past a week is a typo (and far past it overflows).
     meta_sync_interval_minutes: int = Field(60, alias="META_SYNC_INTERVAL_MINUTES", ge=1, le=10080)
     performance_sync_interval_minutes: int = Field(60, alias="PERFORMANCE_SYNC_INTERVAL_MINUTES", ge=1, le=10080)
@@ -96,11 +99,11 @@ class Settings(BaseSettings):
     performance_lookback_days: int = Field(28, alias="PERFORMANCE_LOOKBACK_DAYS", ge=1, le=1095)
     meta_rate_limit_per_hour: int = Field(180, alias="META_RATE_LIMIT_PER_HOUR", ge=1)
     # Longest a caller blocks waiting for a rate-limit token before giving up (a task then retries later); 0 = never.
-    meta_rate_limit_max_wait_seconds: float = Field(30, alias="META_RATE_LIMIT_MAX_WAIT_SECONDS", ge=0,
-                                                    allow_inf_nan=False)
+    meta_rate_limit_max_wait_seconds: float = Field(
+        30, alias="META_RATE_LIMIT_MAX_WAIT_SECONDS", ge=0, allow_inf_nan=False
+    )
     # Usage percentage (any of Meta's usage headers) at which an ad account is paused.
-    meta_usage_pause_threshold: float = Field(85, alias="META_USAGE_PAUSE_THRESHOLD", ge=1, le=100,
-                                              allow_inf_nan=False)
+    meta_usage_pause_threshold: float = Field(85, alias="META_USAGE_PAUSE_THRESHOLD", ge=1, le=100, allow_inf_nan=False)
     meta_page_size: int = Field(100, alias="META_PAGE_SIZE", ge=1)
     meta_connect_timeout: float = Field(5, alias="META_CONNECT_TIMEOUT", gt=0, allow_inf_nan=False)
     meta_read_timeout: float = Field(60, alias="META_READ_TIMEOUT", gt=0, allow_inf_nan=False)
@@ -108,21 +111,23 @@ class Settings(BaseSettings):
     token_refresh_window_days: int = Field(7, alias="TOKEN_REFRESH_WINDOW_DAYS", ge=0, le=60)
     # Checked as a Fernet key where it is used (metasync.crypto), which names it too.
     token_encryption_key: Annotated[str, AfterValidator(_one_word)] | None = Field(
-        None, alias="TOKEN_ENCRYPTION_KEY", repr=False)
+        None, alias="TOKEN_ENCRYPTION_KEY", repr=False
+    )
     # Webhook receiver. Meta batches up to 1,000 updates per POST (~0.5 MB at worst): 4 MiB leaves room without
     # letting a client make a web worker hold an unbounded body in memory.
     webhook_max_body_bytes: int = Field(4 * 1024 * 1024, alias="WEBHOOK_MAX_BODY_BYTES", ge=1024)
     # The same object notified again within this window is enqueued once.
     webhook_dedupe_seconds: float = Field(60, alias="WEBHOOK_DEDUPE_SECONDS", gt=0, allow_inf_nan=False)
     # Per broker/Redis call from a request; a publish tries twice, so a dead broker answers 503 in ~2x this.
-    webhook_broker_timeout_seconds: float = Field(2, alias="WEBHOOK_BROKER_TIMEOUT_SECONDS", gt=0,
-                                                  allow_inf_nan=False)
+    webhook_broker_timeout_seconds: float = Field(2, alias="WEBHOOK_BROKER_TIMEOUT_SECONDS", gt=0, allow_inf_nan=False)
     # Per dependency in /healthz, so a probe answers within a couple of seconds whatever is down.
-    webhook_health_timeout_seconds: float = Field(1.5, alias="WEBHOOK_HEALTH_TIMEOUT_SECONDS", gt=0,
-                                                  allow_inf_nan=False)
+    webhook_health_timeout_seconds: float = Field(
+        1.5, alias="WEBHOOK_HEALTH_TIMEOUT_SECONDS", gt=0, allow_inf_nan=False
+    )
     log_format: Annotated[str, _one_of("text", "json", case=str.lower)] = Field("text", alias="LOG_FORMAT")
     log_level: Annotated[str, _one_of("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", case=str.upper)] = Field(
-        "INFO", alias="LOG_LEVEL")
+        "INFO", alias="LOG_LEVEL"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -170,8 +175,11 @@ def _number_rule(info: FieldInfo) -> str:
     bounds = {key: getattr(m, key) for m in info.metadata for key in ("gt", "ge", "le") if hasattr(m, key)}
     if "ge" in bounds and "le" in bounds:
         return f"must be {kind} from {bounds['ge']} to {bounds['le']}"
-    limits = [f"{words} {bounds[key]}" for key, words in (("gt", "greater than"), ("ge", "of at least"),
-                                                           ("le", "of at most")) if key in bounds]
+    limits = [
+        f"{words} {bounds[key]}"
+        for key, words in (("gt", "greater than"), ("ge", "of at least"), ("le", "of at most"))
+        if key in bounds
+    ]
     return " ".join([f"must be {kind}", *limits])
 
 

@@ -25,8 +25,11 @@ def _connect_after_fork(**_kwargs) -> None:
     try:
         ensure_indexes()  # idempotent: a fresh install has every index before the first task writes
     except PyMongoError as exc:
-        log.warning("indexes not created yet (MongoDB unreachable: %s); tasks retry until it answers",
-                    exc.__class__.__name__, extra={"event": "indexes_pending"})
+        log.warning(
+            "indexes not created yet (MongoDB unreachable: %s); tasks retry until it answers",
+            exc.__class__.__name__,
+            extra={"event": "indexes_pending"},
+        )
 
 
 @setup_logging.connect
@@ -37,7 +40,7 @@ def _setup_logging(**_kwargs) -> None:
 
 def retry_countdown(retries: int, at_least: float = 0.0) -> float:
     """Exponential minutes with jitter (1, 2, 4, 8, 16 min), never below what Meta asked us to wait."""
-    base = 60.0 * (2 ** retries)
+    base = 60.0 * (2**retries)
     return max(at_least, base) + random.uniform(0, 30)
 
 

@@ -20,8 +20,9 @@ _SYNC_INTERVAL_SECONDS = get_settings().meta_sync_interval_minutes * 60
 
 # acks_late: a redelivered round only re-enqueues ids, and the per-connection lock and upserts make that harmless.
 # No retries: the next beat tick is the retry.
-@app.task(name="sync_all_connections", acks_late=True, ignore_result=False, max_retries=0,
-          expires=_SYNC_INTERVAL_SECONDS)
+@app.task(
+    name="sync_all_connections", acks_late=True, ignore_result=False, max_retries=0, expires=_SYNC_INTERVAL_SECONDS
+)
 def sync_all_connections() -> dict:
     """Enqueue one `sync_connection` per connection that may sync, spread over META_SYNC_INTERVAL_MINUTES;
     two rounds never run at once (Redis lock)."""
@@ -29,9 +30,15 @@ def sync_all_connections() -> dict:
 
 
 # Daily; idempotent (a token exchanged twice is simply renewed twice). Retried only when MongoDB or Redis is away.
-@app.task(name="refresh_tokens", acks_late=True, ignore_result=False,
-          autoretry_for=(ConnectionFailure, RedisConnectionError), retry_backoff=60, retry_backoff_max=900,
-          max_retries=3)
+@app.task(
+    name="refresh_tokens",
+    acks_late=True,
+    ignore_result=False,
+    autoretry_for=(ConnectionFailure, RedisConnectionError),
+    retry_backoff=60,
+    retry_backoff_max=900,
+    max_retries=3,
+)
 def refresh_tokens() -> dict:
     """Exchange tokens nearing expiry; mark those Meta refuses EXPIRED and log which tenants must re-authenticate."""
     db.connect()

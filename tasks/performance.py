@@ -13,12 +13,15 @@ from tasks.sync import run_locked_connection_job
 
 log = logging.getLogger(__name__)
 
+
 @app.task(name="sync_performance", bind=True, acks_late=True, max_retries=MAX_TASK_RETRIES, ignore_result=False)
-def sync_performance(self, connection_id: str, date_preset: str | None = None, since: str | None = None,
-                     until: str | None = None) -> dict:
+def sync_performance(
+    self, connection_id: str, date_preset: str | None = None, since: str | None = None, until: str | None = None
+) -> dict:
     """Sync one connection's daily insights (idempotent upserts). A preset or since/until pulls those days;
     neither applies the scheduled lookback policy. Invalid dates fail at once, without a retry."""
     if date_preset is None and since is None and until is None:
+
         def job(connection):
             return sync_scheduled_performance(connection, trigger="task")
     else:

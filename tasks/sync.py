@@ -19,21 +19,39 @@ def run_locked_connection_job(task, connection_id: str, lock_kind: str, job):
     """Shared task body: load, then run the job through the connection guard; retry what is retryable."""
     connection = load_connection(connection_id)
     if connection is None:
-        log.warning("connection %s not found; nothing to do", connection_id,
-                    extra={"event": "connection_missing", "connection_id": str(connection_id)[:64]})
+        log.warning(
+            "connection %s not found; nothing to do",
+            connection_id,
+            extra={"event": "connection_missing", "connection_id": str(connection_id)[:64]},
+        )
         return {"connection_id": connection_id, "skipped": "not_found"}
     try:
         with guarded_job(connection, lock_kind):
             return job(connection)
     except ConnectionInactive as exc:
-        log.info("connection %s is %s; skipped", connection_id, exc.status,
-                 extra={"event": "connection_skipped", "tenant_id": connection.tenant_id,
-                        "ad_account_id": connection.ad_account_id, "status": exc.status})
+        log.info(
+            "connection %s is %s; skipped",
+            connection_id,
+            exc.status,
+            extra={
+                "event": "connection_skipped",
+                "tenant_id": connection.tenant_id,
+                "ad_account_id": connection.ad_account_id,
+                "status": exc.status,
+            },
+        )
         return {"connection_id": connection_id, "skipped": exc.status.lower()}
     except LockBusy:
-        log.info("%s of connection %s already running; skipped", lock_kind, connection_id,
-                 extra={"event": "sync_skipped_locked", "tenant_id": connection.tenant_id,
-                        "ad_account_id": connection.ad_account_id})
+        log.info(
+            "%s of connection %s already running; skipped",
+            lock_kind,
+            connection_id,
+            extra={
+                "event": "sync_skipped_locked",
+                "tenant_id": connection.tenant_id,
+                "ad_account_id": connection.ad_account_id,
+            },
+        )
         return {"connection_id": connection_id, "skipped": "locked"}
     except SyncFailed as exc:
         # The connection is marked (EXPIRED / ERROR) with its reason; retrying cannot help.
@@ -43,9 +61,14 @@ def run_locked_connection_job(task, connection_id: str, lock_kind: str, job):
             raise
         wait = exc.retry_after if isinstance(exc, RateLimitedError) else 0.0
         countdown = retry_countdown(task.request.retries, at_least=wait)
-        log.warning("%s of connection %s will retry in %.0fs: %s", lock_kind, connection_id, countdown,
-                    exc.__class__.__name__, extra={"event": "task_retry", "tenant_id": connection.tenant_id,
-                                                    "ad_account_id": connection.ad_account_id})
+        log.warning(
+            "%s of connection %s will retry in %.0fs: %s",
+            lock_kind,
+            connection_id,
+            countdown,
+            exc.__class__.__name__,
+            extra={"event": "task_retry", "tenant_id": connection.tenant_id, "ad_account_id": connection.ad_account_id},
+        )
         raise task.retry(exc=exc, countdown=countdown, max_retries=MAX_TASK_RETRIES) from exc
 
 
@@ -53,6 +76,8 @@ def run_locked_connection_job(task, connection_id: str, lock_kind: str, job):
 def sync_connection(self, connection_id: str, performance: bool = False, full: bool = False) -> dict:
     """Sync one connection's campaigns, ad sets and ads (then its performance when asked). Idempotent."""
     return run_locked_connection_job(
-        self, connection_id, "sync",
+        self,
+        connection_id,
+        "sync",
         lambda connection: sync_connection_data(connection, performance=performance, full=full, trigger="task"),
     )

@@ -26,8 +26,16 @@ log = logging.getLogger(__name__)
 LOCKED_RETRY_SECONDS = 5.0
 
 
-@app.task(name=ROUTE_TASK, bind=True, acks_late=True, ignore_result=True,
-          autoretry_for=(PyMongoError,), retry_backoff=30, retry_backoff_max=600, max_retries=MAX_TASK_RETRIES)
+@app.task(
+    name=ROUTE_TASK,
+    bind=True,
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(PyMongoError,),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    max_retries=MAX_TASK_RETRIES,
+)
 def route_ad_account_change(self, ad_account_id: str, level: str, object_id: str) -> dict:
     """Enqueue `sync_entity` for every connection of the ad account. Idempotent: a re-run only re-reads again.
 
@@ -36,9 +44,16 @@ def route_ad_account_change(self, ad_account_id: str, level: str, object_id: str
     db.connect()
     connection_ids = routable_connection_ids(ad_account_id)
     if not connection_ids:
-        log.warning("webhook for ad account %s, which no active connection syncs; ignored", ad_account_id,
-                    extra={"event": "webhook_unknown_account", "ad_account_id": ad_account_id, "level": level,
-                           "object_id": object_id})
+        log.warning(
+            "webhook for ad account %s, which no active connection syncs; ignored",
+            ad_account_id,
+            extra={
+                "event": "webhook_unknown_account",
+                "ad_account_id": ad_account_id,
+                "level": level,
+                "object_id": object_id,
+            },
+        )
         return {"ad_account_id": ad_account_id, "connections": 0}
     for connection_id in connection_ids:
         sync_entity.delay(connection_id, level, object_id)
@@ -53,9 +68,10 @@ def sync_entity(self, connection_id: str, level: str, object_id: str) -> dict:
     Celery retries are those of `sync_connection`.
     """
     if level not in SPECS_BY_LEVEL or not is_meta_id(object_id):
-        log.warning("sync_entity for an unknown level or malformed id; dropped",
-                    extra={"event": "entity_sync_invalid", "level": str(level)[:32],
-                           "object_id": str(object_id)[:32]})
+        log.warning(
+            "sync_entity for an unknown level or malformed id; dropped",
+            extra={"event": "entity_sync_invalid", "level": str(level)[:32], "object_id": str(object_id)[:32]},
+        )
         return {"connection_id": connection_id, "skipped": "invalid"}
 
     def job(connection):
@@ -67,9 +83,14 @@ def sync_entity(self, connection_id: str, level: str, object_id: str) -> dict:
     if result.get("skipped") == "locked":
         # Unlike a scheduled sync, skipping could lose a change made after the running read began.
         if self.request.retries >= MAX_TASK_RETRIES:
-            log.warning("entity %s %s stayed locked; giving up", level, object_id,
-                        extra={"event": "entity_sync_locked", "connection_id": connection_id})
+            log.warning(
+                "entity %s %s stayed locked; giving up",
+                level,
+                object_id,
+                extra={"event": "entity_sync_locked", "connection_id": connection_id},
+            )
             return result
-        raise self.retry(countdown=LOCKED_RETRY_SECONDS + random.uniform(0, LOCKED_RETRY_SECONDS),
-                         max_retries=MAX_TASK_RETRIES)
+        raise self.retry(
+            countdown=LOCKED_RETRY_SECONDS + random.uniform(0, LOCKED_RETRY_SECONDS), max_retries=MAX_TASK_RETRIES
+        )
     return result

@@ -150,8 +150,11 @@ def pytest_configure(config: pytest.Config) -> None:
         mongo_uri, redis_url = _server_urls()
         _test_db_name = f"metasync_test_{secrets.token_hex(4)}"
         test_redis_url = _with_path(redis_url, f"/{TEST_REDIS_DB}")
-        environ.update(MONGODB_URI=_with_path(mongo_uri, f"/{_test_db_name}"), REDIS_URL=test_redis_url,
-                       CELERY_BROKER_URL=test_redis_url)
+        environ.update(
+            MONGODB_URI=_with_path(mongo_uri, f"/{_test_db_name}"),
+            REDIS_URL=test_redis_url,
+            CELERY_BROKER_URL=test_redis_url,
+        )
 
     _saved_environ = dict(os.environ)
     os.environ.update(environ)
@@ -181,12 +184,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    unmarked = [item.nodeid for item in items
-                if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker(
-                    SERVICES_MARK)]
+    unmarked = [
+        item.nodeid
+        for item in items
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker(SERVICES_MARK)
+    ]
     if unmarked:
-        raise pytest.UsageError("these tests use a server fixture but are not marked services:\n  "
-                                + "\n  ".join(unmarked))
+        raise pytest.UsageError(
+            "these tests use a server fixture but are not marked services:\n  " + "\n  ".join(unmarked)
+        )
 
 
 # --- servers (services tests only) ---------------------------------------------------------------------------

@@ -30,26 +30,47 @@ def query_of(request) -> dict[str, str]:
 
 
 def campaign(meta_id: str, **extra) -> dict[str, Any]:
-    base = {"id": meta_id, "account_id": "123", "name": f"Campaign {meta_id}", "status": "ACTIVE",
-            "configured_status": "ACTIVE", "effective_status": "ACTIVE", "objective": "OUTCOME_SALES",
-            "daily_budget": "2000", "created_time": "2025-11-01T10:00:00-0800",
-            "updated_time": "2025-11-11T14:25:17-0800"}
+    base = {
+        "id": meta_id,
+        "account_id": "123",
+        "name": f"Campaign {meta_id}",
+        "status": "ACTIVE",
+        "configured_status": "ACTIVE",
+        "effective_status": "ACTIVE",
+        "objective": "OUTCOME_SALES",
+        "daily_budget": "2000",
+        "created_time": "2025-11-01T10:00:00-0800",
+        "updated_time": "2025-11-11T14:25:17-0800",
+    }
     base.update(extra)
     return base
 
 
 def ad_set(meta_id: str, campaign_id: str, **extra) -> dict[str, Any]:
-    base = {"id": meta_id, "campaign_id": campaign_id, "name": f"Ad set {meta_id}", "status": "ACTIVE",
-            "effective_status": "ACTIVE", "updated_time": "2025-11-11T14:25:17-0800",
-            "targeting": {"geo_locations": {"countries": ["US"]}, "age_min": 18, "age_max": 65}}
+    base = {
+        "id": meta_id,
+        "campaign_id": campaign_id,
+        "name": f"Ad set {meta_id}",
+        "status": "ACTIVE",
+        "effective_status": "ACTIVE",
+        "updated_time": "2025-11-11T14:25:17-0800",
+        "targeting": {"geo_locations": {"countries": ["US"]}, "age_min": 18, "age_max": 65},
+    }
     base.update(extra)
     return base
 
 
 def ad(meta_id: str, ad_set_id: str, campaign_id: str, **extra) -> dict[str, Any]:
-    base = {"id": meta_id, "adset_id": ad_set_id, "campaign_id": campaign_id, "name": f"Ad {meta_id}",
-            "status": "ACTIVE", "effective_status": "ACTIVE", "updated_time": "2025-11-11T14:25:17-0800",
-            "creative": {"id": f"9{meta_id}", "title": "Headline", "body": "Body", "call_to_action_type": "SHOP_NOW"}}
+    base = {
+        "id": meta_id,
+        "adset_id": ad_set_id,
+        "campaign_id": campaign_id,
+        "name": f"Ad {meta_id}",
+        "status": "ACTIVE",
+        "effective_status": "ACTIVE",
+        "updated_time": "2025-11-11T14:25:17-0800",
+        "creative": {"id": f"9{meta_id}", "title": "Headline", "body": "Body", "call_to_action_type": "SHOP_NOW"},
+    }
     base.update(extra)
     return base
 
@@ -71,8 +92,18 @@ class FakeAccount:
 
     def _account(self, request):
         self.calls["account"] += 1
-        return 200, {}, json.dumps({"id": self.account, "currency": self.currency,
-                                    "timezone_name": "America/Los_Angeles", "name": "Test account"})
+        return (
+            200,
+            {},
+            json.dumps(
+                {
+                    "id": self.account,
+                    "currency": self.currency,
+                    "timezone_name": "America/Los_Angeles",
+                    "name": "Test account",
+                }
+            ),
+        )
 
     def _edge(self, edge: str):
         def callback(request):
@@ -82,9 +113,11 @@ class FakeAccount:
             self.limits_seen.append(limit)
             start = int(query.get("after", "0") or 0)
             items = [item for item in self.edges[edge] if _matches(item, json.loads(query.get("filtering", "[]")))]
-            page = items[start:start + limit]
-            body: dict[str, Any] = {"data": page, "paging": {"cursors": {"before": str(start),
-                                                                          "after": str(start + limit)}}}
+            page = items[start : start + limit]
+            body: dict[str, Any] = {
+                "data": page,
+                "paging": {"cursors": {"before": str(start), "after": str(start + limit)}},
+            }
             if start + limit < len(items):
                 nxt = dict(query, after=str(start + limit), access_token="EAAsecret-in-next-url")
                 body["paging"]["next"] = f"{GRAPH}/{self.account}/{edge}?{urlencode(nxt)}"
@@ -122,8 +155,11 @@ def _matches(item: dict[str, Any], filtering: list[dict[str, Any]]) -> bool:
 
 # --- insights -------------------------------------------------------------------------------------------------
 TZ = "America/Los_Angeles"  # the fake ad account's timezone
-ID_KEYS = {"campaign": ("campaign_id",), "adset": ("campaign_id", "adset_id"),
-           "ad": ("campaign_id", "adset_id", "ad_id")}
+ID_KEYS = {
+    "campaign": ("campaign_id",),
+    "adset": ("campaign_id", "adset_id"),
+    "ad": ("campaign_id", "adset_id", "ad_id"),
+}
 TOO_MUCH_DATA = error_body(100, "Please reduce the amount of data you're asking for", 1487534)
 
 
@@ -131,8 +167,15 @@ def insight_row(level: str, ids: tuple[str, ...], day: date | str, **metrics: An
     """A row as Meta sends it: every metric a string, ids for the level and its parents."""
     row: dict[str, Any] = dict(zip(ID_KEYS[level], ids, strict=True))
     row[f"{level}_name"] = f"{level} {ids[-1]}"
-    row.update(account_id="123", date_start=str(day), date_stop=str(day), impressions="1000", clicks="10",
-               spend="12.34", reach="800")
+    row.update(
+        account_id="123",
+        date_start=str(day),
+        date_stop=str(day),
+        impressions="1000",
+        clicks="10",
+        spend="12.34",
+        reach="800",
+    )
     row.update(metrics)
     return row
 
@@ -153,8 +196,14 @@ class FakeInsights:
     """`act_<id>/insights` through `responses`: GET pages (limit/after, time_range, campaign.id filter), POST starts a
     report run whose statuses follow `report_script(query)`, report results page like the edge."""
 
-    def __init__(self, rsps: responses.RequestsMock, account: str = "act_123", currency: str = "USD",
-                 timezone_name: str = TZ, serve_account: bool = True):
+    def __init__(
+        self,
+        rsps: responses.RequestsMock,
+        account: str = "act_123",
+        currency: str = "USD",
+        timezone_name: str = TZ,
+        serve_account: bool = True,
+    ):
         self.account = account
         self.currency = currency
         self.timezone_name = timezone_name
@@ -184,8 +233,18 @@ class FakeInsights:
 
     # --- the Graph API ---
     def _account(self, request):
-        return 200, {}, json.dumps({"id": self.account, "currency": self.currency,
-                                    "timezone_name": self.timezone_name, "name": "Test account"})
+        return (
+            200,
+            {},
+            json.dumps(
+                {
+                    "id": self.account,
+                    "currency": self.currency,
+                    "timezone_name": self.timezone_name,
+                    "name": "Test account",
+                }
+            ),
+        )
 
     def _query(self, params: dict[str, str]) -> dict[str, Any]:
         time_range = json.loads(params["time_range"])
@@ -193,13 +252,20 @@ class FakeInsights:
         for rule in json.loads(params.get("filtering", "[]")):
             if rule["field"] == "campaign.id":
                 campaigns = [str(v) for v in rule["value"]]
-        return {"level": params["level"], "since": time_range["since"], "until": time_range["until"],
-                "campaigns": campaigns, "daily": params.get("time_increment") == "1", "fields": params["fields"]}
+        return {
+            "level": params["level"],
+            "since": time_range["since"],
+            "until": time_range["until"],
+            "campaigns": campaigns,
+            "daily": params.get("time_increment") == "1",
+            "fields": params["fields"],
+        }
 
     def _matching(self, query: dict[str, Any]) -> list[dict[str, Any]]:
         def in_query(row):
             return query["since"] <= row["date_start"] <= query["until"] and (
-                query["campaigns"] is None or row.get("campaign_id") in query["campaigns"])
+                query["campaigns"] is None or row.get("campaign_id") in query["campaigns"]
+            )
 
         if not query["daily"]:  # no time_increment: one row per campaign that delivered in the range
             delivered = {r["campaign_id"] for rows in self.rows.values() for r in rows if in_query(r)}
@@ -209,7 +275,10 @@ class FakeInsights:
     def _page(self, path: str, params: dict[str, str], rows: list[dict[str, Any]]):
         limit = int(params.get("limit", 25))
         start = int(params.get("after", "0") or 0)
-        body: dict[str, Any] = {"data": rows[start:start + limit], "paging": {"cursors": {"after": str(start + limit)}}}
+        body: dict[str, Any] = {
+            "data": rows[start : start + limit],
+            "paging": {"cursors": {"after": str(start + limit)}},
+        }
         if start + limit < len(rows):
             following = dict(params, after=str(start + limit), access_token="EAAsecret-in-next-url")
             body["paging"]["next"] = f"{GRAPH}/{path}?{urlencode(following)}"
@@ -220,8 +289,9 @@ class FakeInsights:
         query = self._query(params)
         if query["daily"]:
             self.gets.append(query)
-            if query["level"] in self.too_much_data_levels and ("after" in params or not
-                                                                self.too_much_data_after_first_page):
+            if query["level"] in self.too_much_data_levels and (
+                "after" in params or not self.too_much_data_after_first_page
+            ):
                 return 400, {}, json.dumps(TOO_MUCH_DATA)
         return self._page(f"{self.account}/insights", params, self._matching(query))
 
@@ -252,8 +322,15 @@ class FakeInsights:
 
 # --- the app's own endpoints -----------------------------------------------------------------------------------
 # What debug_token says about a good user token of our app.
-GOOD_TOKEN_INFO = {"app_id": APP_ID, "type": "USER", "is_valid": True, "expires_at": epoch_in(50),
-         "data_access_expires_at": epoch_in(80), "scopes": ["ads_read", "business_management"], "user_id": "42"}
+GOOD_TOKEN_INFO = {
+    "app_id": APP_ID,
+    "type": "USER",
+    "is_valid": True,
+    "expires_at": epoch_in(50),
+    "data_access_expires_at": epoch_in(80),
+    "scopes": ["ads_read", "business_management"],
+    "user_id": "42",
+}
 
 
 def meta_app(graph, tokens: dict[str, dict], app_answer=(200, {"access_token": APP_TOKEN, "token_type": "bearer"})):
@@ -268,8 +345,11 @@ def meta_app(graph, tokens: dict[str, dict], app_answer=(200, {"access_token": A
         query = query_of(request)
         assert query["access_token"] == APP_TOKEN
         if query["input_token"] == APP_TOKEN:
-            return 200, {}, json.dumps({"data": {"app_id": APP_ID, "type": "APP", "application": "Ops Test",
-                                                 "is_valid": True}})
+            return (
+                200,
+                {},
+                json.dumps({"data": {"app_id": APP_ID, "type": "APP", "application": "Ops Test", "is_valid": True}}),
+            )
         return 200, {}, json.dumps({"data": tokens[query["input_token"]]})
 
     graph.add_callback("GET", f"{GRAPH}/oauth/access_token", callback=oauth)

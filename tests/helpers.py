@@ -54,8 +54,13 @@ def run_doctor_process(**env: str):
     import subprocess
     import sys
 
-    return subprocess.run([sys.executable, "-m", "metasync.cli", "doctor", "--json", "--no-workers-ok"],
-                          env={**os.environ, **env}, capture_output=True, text=True, timeout=90)
+    return subprocess.run(
+        [sys.executable, "-m", "metasync.cli", "doctor", "--json", "--no-workers-ok"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
 
 
 def wait_until_expired(redis_client, key: str, timeout: float = 5.0) -> None:

@@ -106,8 +106,10 @@ def proof(token, secret="s3cret"):
     return hmac.new(secret.encode(), token.encode(), hashlib.sha256).hexdigest()
 
 
-INS_FIELDS = ("account_id,campaign_id,campaign_name,adset_id,adset_name,ad_id,ad_name,impressions,clicks,spend,"
-              "reach,ctr,cpc,cpm,actions,action_values")
+INS_FIELDS = (
+    "account_id,campaign_id,campaign_name,adset_id,adset_name,ad_id,ad_name,impressions,clicks,spend,"
+    "reach,ctr,cpc,cpm,actions,action_values"
+)
 
 
 def insights_rows(http, sim, scope=ACT, **params):

@@ -16,12 +16,31 @@ pytestmark = pytest.mark.services
 
 
 def test_hot_query_benchmark_and_sync_profile_run_and_write_their_results(tmp_path, redis_client):
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "METASYNC_BENCH_DB": f"metasync_bench_smoke_{secrets.token_hex(3)}",
-           "METASYNC_BENCH_REDIS_DB": "15"}
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "METASYNC_BENCH_DB": f"metasync_bench_smoke_{secrets.token_hex(3)}",
+        "METASYNC_BENCH_REDIS_DB": "15",
+    }
     result = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "run_all.py"), "--quick", "--results-dir", str(tmp_path),
-         "--only", "bench_queries.py", "--only", "profile_sync.py"],
-        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, env=env, cwd=REPO)
+        [
+            sys.executable,
+            str(REPO / "bench" / "run_all.py"),
+            "--quick",
+            "--results-dir",
+            str(tmp_path),
+            "--only",
+            "bench_queries.py",
+            "--only",
+            "profile_sync.py",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        cwd=REPO,
+    )
 
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     lines = (tmp_path / "bench_queries.jsonl").read_text().splitlines()

@@ -18,12 +18,31 @@ pytestmark = pytest.mark.services
 
 def test_quick_benchmarks_run_and_write_their_results(tmp_path, redis_client):
     # its own database (dropped by the scripts) and the tests' Redis db (flushed by the fixture)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "METASYNC_BENCH_DB": f"metasync_bench_smoke_{secrets.token_hex(3)}",
-           "METASYNC_BENCH_REDIS_DB": "15"}
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "METASYNC_BENCH_DB": f"metasync_bench_smoke_{secrets.token_hex(3)}",
+        "METASYNC_BENCH_REDIS_DB": "15",
+    }
     result = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "run_all.py"), "--quick", "--results-dir", str(tmp_path),
-         "--only", "bench_sync.py", "--only", "bench_insights.py"],
-        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, env=env, cwd=REPO)
+        [
+            sys.executable,
+            str(REPO / "bench" / "run_all.py"),
+            "--quick",
+            "--results-dir",
+            str(tmp_path),
+            "--only",
+            "bench_sync.py",
+            "--only",
+            "bench_insights.py",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        cwd=REPO,
+    )
 
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     sync_rows = [json.loads(line) for line in (tmp_path / "bench_sync.jsonl").read_text().splitlines()]

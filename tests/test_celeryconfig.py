@@ -75,12 +75,18 @@ def test_redbeat_configuration_is_explicit():
 
 
 def test_schedule_intervals_come_from_the_environment():
-    code = ("import json, celeryconfig as c; "
-            "print(json.dumps({k: v['schedule'].total_seconds() for k, v in c.beat_schedule.items()}))")
+    code = (
+        "import json, celeryconfig as c; "
+        "print(json.dumps({k: v['schedule'].total_seconds() for k, v in c.beat_schedule.items()}))"
+    )
     env = {**os.environ, "META_SYNC_INTERVAL_MINUTES": "15", "PERFORMANCE_SYNC_INTERVAL_MINUTES": "120"}
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     seconds = {entry: value for entry, value in json.loads(proc.stdout).items()}
     by_task = {celeryconfig.beat_schedule[name]["task"]: value for name, value in seconds.items()}
-    assert by_task == {"sync_all_connections": 900, "sync_all_performance": 7200, "refresh_tokens": 86400,
-                       "reap_crashed_runs": 60}
+    assert by_task == {
+        "sync_all_connections": 900,
+        "sync_all_performance": 7200,
+        "refresh_tokens": 86400,
+        "reap_crashed_runs": 60,
+    }

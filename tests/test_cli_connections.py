@@ -37,11 +37,14 @@ def test_adding_again_replaces_the_token_and_reactivates(cli):
     assert reloaded.status == "ACTIVE" and reloaded.access_token == "EAAnewer"
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--tenant", "t", "--ad-account", "act_x1", "--token", "EAA"], "ad account id"),
-    (["--tenant", " ", "--ad-account", "act_1", "--token", "EAA"], "--tenant"),
-    (["--tenant", "t", "--ad-account", "act_1", "--token", "EAA", "--expires-at", "soon"], "--expires-at"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--tenant", "t", "--ad-account", "act_x1", "--token", "EAA"], "ad account id"),
+        (["--tenant", " ", "--ad-account", "act_1", "--token", "EAA"], "--tenant"),
+        (["--tenant", "t", "--ad-account", "act_1", "--token", "EAA", "--expires-at", "soon"], "--expires-at"),
+    ],
+)
 def test_bad_connection_input_exits_2_with_a_reason(cli, args, message):
     result = cli("connections", "add", *args)
     assert result.exit_code == 2
@@ -50,8 +53,24 @@ def test_bad_connection_input_exits_2_with_a_reason(cli, args, message):
 
 
 def test_cli_process_shares_the_database(mongo, redis_client):
-    proc = subprocess.run([sys.executable, "-m", "metasync.cli", "connections", "add", "--tenant", "sub",
-                           "--ad-account", "act_777", "--token", TOKEN], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "metasync.cli",
+            "connections",
+            "add",
+            "--tenant",
+            "sub",
+            "--ad-account",
+            "act_777",
+            "--token",
+            TOKEN,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert TOKEN not in proc.stdout + proc.stderr
     assert MetaConnection.objects.get(tenant_id="sub").ad_account_id == "act_777"

@@ -60,8 +60,7 @@ def test_status_prints_one_table_row_per_run(cli, synced_connection):
 
 
 @pytest.mark.services
-@pytest.mark.parametrize("args", [["--tenant", "a", "--connection", "b"], ["--connection", "nope"],
-                                  ["--limit", "0"]])
+@pytest.mark.parametrize("args", [["--tenant", "a", "--connection", "b"], ["--connection", "nope"], ["--limit", "0"]])
 def test_status_usage_errors_exit_2(cli, args):
     assert cli("status", *args).exit_code == 2
 

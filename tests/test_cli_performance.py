@@ -53,14 +53,17 @@ def test_tenant_selects_its_connections(cli, connection, insights):
     assert cli("--tenant", "nobody").exit_code == 1
 
 
-@pytest.mark.parametrize("args", [
-    ["--preset", "last_8d"],
-    ["--since", "2026-01-05", "--until", "2026-01-01"],
-    ["--since", "2026-01-01"],
-    ["--until", "2026-01-01"],
-    ["--since", "01/02/2026", "--until", "2026-01-03"],
-    ["--preset", "yesterday", "--since", "2026-01-01", "--until", "2026-01-02"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--preset", "last_8d"],
+        ["--since", "2026-01-05", "--until", "2026-01-01"],
+        ["--since", "2026-01-01"],
+        ["--until", "2026-01-01"],
+        ["--since", "01/02/2026", "--until", "2026-01-03"],
+        ["--preset", "yesterday", "--since", "2026-01-01", "--until", "2026-01-02"],
+    ],
+)
 def test_bad_dates_exit_2_with_one_line_and_no_call(cli, connection, graph, args):
     result = cli(*args)
 

@@ -18,9 +18,25 @@ def free_port() -> int:
 
 def test_simulator_command_serves_the_configured_world():
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "metasync.cli", "simulator", "--port", str(port), "--quiet",
-                             "--campaigns", "3", "--ad-sets-per-campaign", "1", "--ads-per-ad-set", "1"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "metasync.cli",
+            "simulator",
+            "--port",
+            str(port),
+            "--quiet",
+            "--campaigns",
+            "3",
+            "--ad-sets-per-campaign",
+            "1",
+            "--ads-per-ad-set",
+            "1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 20
@@ -31,9 +47,14 @@ def test_simulator_command_serves_the_configured_world():
             except requests.ConnectionError:
                 assert time.monotonic() < deadline and proc.poll() is None
                 time.sleep(0.2)
-        page = requests.get(f"{base}/v25.0/act_1000000001/campaigns", params={
-            "access_token": "EAAx",
-            "effective_status": '["ACTIVE","PAUSED","ARCHIVED","DELETED","IN_PROCESS","WITH_ISSUES"]'}, timeout=5)
+        page = requests.get(
+            f"{base}/v25.0/act_1000000001/campaigns",
+            params={
+                "access_token": "EAAx",
+                "effective_status": '["ACTIVE","PAUSED","ARCHIVED","DELETED","IN_PROCESS","WITH_ISSUES"]',
+            },
+            timeout=5,
+        )
         assert page.status_code == 200, page.text
         assert len(page.json()["data"]) == 3
     finally:

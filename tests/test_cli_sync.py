@@ -102,22 +102,36 @@ def test_sync_loop_with_no_connections_waits_instead_of_failing(cli):
     assert result.exit_code == 0
 
 
-@pytest.mark.parametrize("args", [["--interval", "5"], ["--iterations", "2"], ["--loop", "--interval", "0"],
-                                  ["--loop", "--interval", "soon"]])
+@pytest.mark.parametrize(
+    "args",
+    [["--interval", "5"], ["--iterations", "2"], ["--loop", "--interval", "0"], ["--loop", "--interval", "soon"]],
+)
 def test_loop_options_misused_exit_2(cli, args):
     assert cli("sync", *args).exit_code == 2
 
 
 def test_sigterm_stops_a_sync_loop_process_after_the_current_connection(mongo, redis_client):
     """A real `metasync sync --loop` process against the Graph simulator (each answer takes 300 ms)."""
-    config = SimConfig(accounts=2, campaigns=1, ad_sets_per_campaign=1, ads_per_ad_set=1, latency_ms=300,
-                       app_id=os.environ["META_APP_ID"], app_secret=os.environ["META_APP_SECRET"])
+    config = SimConfig(
+        accounts=2,
+        campaigns=1,
+        ad_sets_per_campaign=1,
+        ads_per_ad_set=1,
+        latency_ms=300,
+        app_id=os.environ["META_APP_ID"],
+        app_secret=os.environ["META_APP_SECRET"],
+    )
     first, _ = upsert_connection("t1", "act_1000000001", "EAAsim-first")
     second, _ = upsert_connection("t2", "act_1000000002", "EAAsim-second")
     with SimulatorServer(config) as sim:
         env = {**os.environ, "META_GRAPH_URL": sim.base_url, "LOG_FORMAT": "json"}
-        proc = subprocess.Popen([sys.executable, "-m", "metasync.cli", "sync", "--loop", "--interval", "30", "--json"],
-                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "metasync.cli", "sync", "--loop", "--interval", "30", "--json"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
             deadline = time.monotonic() + 30
             while not SyncRun.objects(connection=first.id).count():  # the first connection's sync has begun

@@ -19,13 +19,20 @@ from tasks.maintenance import refresh_tokens
 from tests.graph_fakes import GRAPH, FakeAccount, error_body, query_of
 
 
-@pytest.mark.parametrize("expires_in_days, window_days, due", [
-    (2, 7, True), (6.9, 7, True), (7.1, 7, False), (-1, 7, True), (None, 7, False), (30, 0, False),
-])
+@pytest.mark.parametrize(
+    "expires_in_days, window_days, due",
+    [
+        (2, 7, True),
+        (6.9, 7, True),
+        (7.1, 7, False),
+        (-1, 7, True),
+        (None, 7, False),
+        (30, 0, False),
+    ],
+)
 def test_a_token_is_due_for_renewal_within_the_window(expires_in_days, window_days, due):
     expires = None if expires_in_days is None else utcnow() + timedelta(days=expires_in_days)
     assert token_needs_refresh(MetaConnection(token_expires_at=expires), window_days) is due
-
 
 
 def _connection(tenant: str, account: str, token: str, expires_in_days: float | None):
@@ -57,8 +64,9 @@ def test_tokens_nearing_expiry_are_exchanged_and_others_left_alone(mongo, redis_
     later = _connection("t-later", "act_2", "EAAlater", 30)
     forever = _connection("t-forever", "act_3", "EAAforever", None)
     with responses.RequestsMock() as graph:
-        asked = _exchange(graph, {"EAAsoon": (200, {"access_token": "EAAfresh", "token_type": "bearer",
-                                                      "expires_in": 5183944})})
+        asked = _exchange(
+            graph, {"EAAsoon": (200, {"access_token": "EAAfresh", "token_type": "bearer", "expires_in": 5183944})}
+        )
         summary = refresh_tokens.apply().get()
 
     assert asked == ["EAAsoon"]
@@ -82,8 +90,9 @@ def test_refused_token_marks_connection_expired_and_names_the_tenant(mongo, redi
     assert MetaConnection.objects.get(id=refused.id).status == "EXPIRED"
     expired_events = [r for r in caplog.records if getattr(r, "event", "") == "token_expired"]
     assert [(r.tenant_id, r.ad_account_id) for r in expired_events] == [("t-refused", "act_1")]
-    assert any(getattr(r, "event", "") == "reauthentication_needed" and r.tenants == ["t-refused"]
-               for r in caplog.records)
+    assert any(
+        getattr(r, "event", "") == "reauthentication_needed" and r.tenants == ["t-refused"] for r in caplog.records
+    )
     assert all("EAArefused" not in r.getMessage() for r in caplog.records)
 
 
@@ -125,8 +134,11 @@ def test_expired_and_disabled_connections_are_not_exchanged(mongo, redis_client)
 def test_token_near_expiry_is_exchanged_before_sync(mongo, redis_client, graph):
     soon = datetime.now(timezone.utc) + timedelta(days=2)
     conn, _ = upsert_connection("tenant-a", "act_123", "EAAold", expires_at=soon)
-    graph.add("GET", f"{GRAPH}/oauth/access_token",
-              json={"access_token": "EAAnew", "token_type": "bearer", "expires_in": 5183944})
+    graph.add(
+        "GET",
+        f"{GRAPH}/oauth/access_token",
+        json={"access_token": "EAAnew", "token_type": "bearer", "expires_in": 5183944},
+    )
     fake = FakeAccount(graph)
 
     sync_meta_connection(conn)

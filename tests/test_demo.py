@@ -21,8 +21,14 @@ SMALL_WORLD = ["--campaigns", "3", "--ad-sets-per-campaign", "2", "--ads-per-ad-
 
 
 def run_demo(*args: str, env: dict[str, str] | None = None, timeout: float = 90) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "metasync.cli", "demo", *args], capture_output=True, text=True,
-                            timeout=timeout, stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})})
+    result = subprocess.run(
+        [sys.executable, "-m", "metasync.cli", "demo", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
+    )
     assert DEMO_TOKEN not in result.stdout + result.stderr
     return result
 
@@ -54,8 +60,11 @@ def test_demo_syncs_entities_and_performance_and_shows_what_mongodb_holds(mongo,
 
     # the campaigns table is summed from the stored snapshots
     since, until = window(out)
-    snapshots = list(mongo.performance_snapshots.find({"tenant_id": DEMO_TENANT, "entity_type": "CAMPAIGN",
-                                                       "date": {"$gte": since, "$lte": until}}))
+    snapshots = list(
+        mongo.performance_snapshots.find(
+            {"tenant_id": DEMO_TENANT, "entity_type": "CAMPAIGN", "date": {"$gte": since, "$lte": until}}
+        )
+    )
     assert snapshots
     spend = Decimal(sum(s["spend"] for s in snapshots)).scaleb(-2)
     purchases = sum(s["purchases"] for s in snapshots)
@@ -106,4 +115,5 @@ def test_demo_without_redis_exits_1_with_one_line_reason(mongo):
 
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "error: Redis is not reachable at REDIS_URL (ConnectionError); `make demo` starts a local one"]
+        "error: Redis is not reachable at REDIS_URL (ConnectionError); `make demo` starts a local one"
+    ]

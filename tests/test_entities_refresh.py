@@ -17,8 +17,11 @@ pytestmark = [pytest.mark.services, pytest.mark.usefixtures("account_graph")]
 
 
 def node_calls(graph) -> list[str]:
-    return [call.request.path_url.split("?")[0].rsplit("/", 1)[1] for call in graph.calls
-            if "act_" not in call.request.path_url]
+    return [
+        call.request.path_url.split("?")[0].rsplit("/", 1)[1]
+        for call in graph.calls
+        if "act_" not in call.request.path_url
+    ]
 
 
 def test_campaign_webhook_stores_the_campaign_through_the_entity_mapping(connection, graph):
@@ -62,8 +65,12 @@ def test_parents_already_stored_are_not_read_again(connection, graph):
 def test_object_deleted_in_meta_is_marked_deleted(connection, graph):
     connection.currency = "USD"
     upsert_payload(CAMPAIGN, campaign("1"), connection)
-    graph.add("GET", f"{GRAPH}/1", status=400, json=error_body(
-        100, "Unsupported get request. Object with ID '1' does not exist", subcode=33))
+    graph.add(
+        "GET",
+        f"{GRAPH}/1",
+        status=400,
+        json=error_body(100, "Unsupported get request. Object with ID '1' does not exist", subcode=33),
+    )
 
     result = sync_campaign_from_webhook(connection, "1")
 

@@ -24,20 +24,34 @@ def test_each_document_declares_exactly_what_the_mapper_stores(spec):
 @pytest.mark.parametrize("spec", ENTITY_SPECS, ids=lambda spec: spec.level)
 def test_fields_requested_are_the_common_ones_and_each_columns_source(spec):
     requested = spec.fields_param().split(",") if "{" not in spec.fields_param() else list(spec.fields)
-    assert list(spec.fields[:len(COMMON_FIELDS)]) == list(COMMON_FIELDS)
+    assert list(spec.fields[: len(COMMON_FIELDS)]) == list(COMMON_FIELDS)
     assert set(spec.fields) == set(COMMON_FIELDS) | {column.graph_field for column in spec.columns}
     assert len(requested) == len(set(requested)), "a field is requested twice"
 
 
 # A value as Meta sends it for each level-specific Graph field.
 SAMPLE = {
-    "daily_budget": "2000", "lifetime_budget": "50000", "budget_remaining": "1500", "spend_cap": "900000",
-    "objective": "OUTCOME_SALES", "buying_type": "AUCTION", "bid_strategy": "COST_CAP",
-    "special_ad_categories": ["HOUSING"], "start_time": "2025-11-11T14:25:17-0800",
-    "stop_time": "2025-12-11T14:25:17-0800", "end_time": "2025-12-11T14:25:17-0800", "campaign_id": "1",
-    "adset_id": "2", "optimization_goal": "OFFSITE_CONVERSIONS", "billing_event": "IMPRESSIONS", "bid_amount": 150,
-    "destination_type": "WEBSITE", "promoted_object": {"pixel_id": "9"}, "targeting": {"age_min": 18, "genders": [1]},
-    "learning_stage_info": {"status": "LEARNING"}, "creative": {"id": "7", "title": "Buy now"},
+    "daily_budget": "2000",
+    "lifetime_budget": "50000",
+    "budget_remaining": "1500",
+    "spend_cap": "900000",
+    "objective": "OUTCOME_SALES",
+    "buying_type": "AUCTION",
+    "bid_strategy": "COST_CAP",
+    "special_ad_categories": ["HOUSING"],
+    "start_time": "2025-11-11T14:25:17-0800",
+    "stop_time": "2025-12-11T14:25:17-0800",
+    "end_time": "2025-12-11T14:25:17-0800",
+    "campaign_id": "1",
+    "adset_id": "2",
+    "optimization_goal": "OFFSITE_CONVERSIONS",
+    "billing_event": "IMPRESSIONS",
+    "bid_amount": 150,
+    "destination_type": "WEBSITE",
+    "promoted_object": {"pixel_id": "9"},
+    "targeting": {"age_min": 18, "genders": [1]},
+    "learning_stage_info": {"status": "LEARNING"},
+    "creative": {"id": "7", "title": "Buy now"},
     "ad_review_feedback": {"global": {"ADULT_CONTENT": "Not allowed"}},
 }
 

@@ -20,15 +20,18 @@ pytestmark = pytest.mark.services
 @pytest.fixture
 def account(graph):
     fake = FakeAccount(graph)
-    fake.edges["campaigns"] = [campaign("1", updated_time="2025-11-01T10:00:00-0800"),
-                               campaign("2", effective_status="PAUSED", status="PAUSED",
-                                        updated_time="2025-11-02T10:00:00-0800")]
-    fake.edges["adsets"] = [ad_set("11", "1", updated_time="2025-11-03T10:00:00-0800"),
-                            ad_set("21", "2", effective_status="CAMPAIGN_PAUSED",
-                                   updated_time="2025-11-04T10:00:00-0800")]
-    fake.edges["ads"] = [ad("111", "11", "1", updated_time="2025-11-05T10:00:00-0800"),
-                         ad("211", "21", "2", effective_status="CAMPAIGN_PAUSED",
-                            updated_time="2025-11-06T10:00:00-0800")]
+    fake.edges["campaigns"] = [
+        campaign("1", updated_time="2025-11-01T10:00:00-0800"),
+        campaign("2", effective_status="PAUSED", status="PAUSED", updated_time="2025-11-02T10:00:00-0800"),
+    ]
+    fake.edges["adsets"] = [
+        ad_set("11", "1", updated_time="2025-11-03T10:00:00-0800"),
+        ad_set("21", "2", effective_status="CAMPAIGN_PAUSED", updated_time="2025-11-04T10:00:00-0800"),
+    ]
+    fake.edges["ads"] = [
+        ad("111", "11", "1", updated_time="2025-11-05T10:00:00-0800"),
+        ad("211", "21", "2", effective_status="CAMPAIGN_PAUSED", updated_time="2025-11-06T10:00:00-0800"),
+    ]
     return fake
 
 
@@ -50,11 +53,15 @@ def test_full_sync_writes_every_entity_with_parent_links(connection, account):
 
 def test_resync_changes_nothing_and_duplicates_nothing(connection, account, mongo):
     sync_meta_connection(connection, full=True)
-    first = {d["meta_id"]: {k: v for k, v in d.items() if k not in ("synced_at", "last_seen_at")}
-             for d in mongo["campaigns"].find()}
+    first = {
+        d["meta_id"]: {k: v for k, v in d.items() if k not in ("synced_at", "last_seen_at")}
+        for d in mongo["campaigns"].find()
+    }
     sync_meta_connection(connection, full=True)
-    second = {d["meta_id"]: {k: v for k, v in d.items() if k not in ("synced_at", "last_seen_at")}
-              for d in mongo["campaigns"].find()}
+    second = {
+        d["meta_id"]: {k: v for k, v in d.items() if k not in ("synced_at", "last_seen_at")}
+        for d in mongo["campaigns"].find()
+    }
 
     assert first == second
     assert (Campaign.objects.count(), AdSet.objects.count(), Ad.objects.count()) == (2, 2, 2)
@@ -64,8 +71,11 @@ def test_follows_next_past_a_short_page(connection, graph):
     fake = FakeAccount(graph)
     fake.edges["campaigns"] = [campaign(str(i)) for i in range(1, 8)]
     # A short page (privacy filtering dropped items) that still has a next link.
-    graph.replace("GET", f"{GRAPH}/act_123/campaigns", json={
-        "data": [campaign("1")], "paging": {"next": f"{GRAPH}/act_123/campaigns?after=b2s&limit=100"}})
+    graph.replace(
+        "GET",
+        f"{GRAPH}/act_123/campaigns",
+        json={"data": [campaign("1")], "paging": {"next": f"{GRAPH}/act_123/campaigns?after=b2s&limit=100"}},
+    )
     graph.add("GET", f"{GRAPH}/act_123/campaigns", json={"data": [campaign("2"), campaign("3")]})
 
     result = sync_meta_connection(connection, full=True)
@@ -88,8 +98,9 @@ def test_pagination_across_many_pages_uses_minimum_calls(connection, graph, sett
 
 def test_archived_and_deleted_objects_are_requested_and_not_left_active(connection, account):
     sync_meta_connection(connection, full=True)
-    account.edges["campaigns"][0].update(effective_status="ARCHIVED", status="ARCHIVED",
-                                         updated_time="2025-11-20T10:00:00-0800")
+    account.edges["campaigns"][0].update(
+        effective_status="ARCHIVED", status="ARCHIVED", updated_time="2025-11-20T10:00:00-0800"
+    )
 
     sync_meta_connection(connection, full=True)
 
@@ -127,8 +138,9 @@ def test_incremental_sync_fetches_only_changes_since_watermark(connection, accou
 def test_incremental_sync_refreshes_children_when_parent_status_changes(connection, account):
     sync_meta_connection(connection)
     # Pausing campaign 1 changes its children's effective status but not their updated_time.
-    account.edges["campaigns"][0].update(effective_status="PAUSED", status="PAUSED",
-                                         updated_time="2025-12-01T09:00:00-0800")
+    account.edges["campaigns"][0].update(
+        effective_status="PAUSED", status="PAUSED", updated_time="2025-12-01T09:00:00-0800"
+    )
     account.edges["adsets"][0]["effective_status"] = "CAMPAIGN_PAUSED"
     account.edges["ads"][0]["effective_status"] = "CAMPAIGN_PAUSED"
 
@@ -163,12 +175,14 @@ def test_bad_object_is_counted_and_the_rest_is_synced(connection, account):
 
 
 def test_unknown_enum_values_are_stored_not_rejected(connection, account):
-    account.edges["campaigns"][0].update(objective="OUTCOME_FUTURE", bid_strategy="NEW_STRATEGY",
-                                         buying_type="SOMETHING")
+    account.edges["campaigns"][0].update(
+        objective="OUTCOME_FUTURE", bid_strategy="NEW_STRATEGY", buying_type="SOMETHING"
+    )
 
     sync_meta_connection(connection, full=True)
-    upsert_payload(CAMPAIGN, campaign("3", effective_status="SOMETHING_NEW", configured_status="NEW_CONFIGURED"),
-                   connection)
+    upsert_payload(
+        CAMPAIGN, campaign("3", effective_status="SOMETHING_NEW", configured_status="NEW_CONFIGURED"), connection
+    )
 
     doc = Campaign.objects.get(meta_id="1")
     assert (doc.objective, doc.bid_strategy, doc.buying_type) == ("OUTCOME_FUTURE", "NEW_STRATEGY", "SOMETHING")

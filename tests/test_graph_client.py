@@ -45,8 +45,11 @@ def test_fetch_node_sends_token_and_appsecret_proof(graph):
 
 
 def test_edges_follow_next_until_absent_even_after_short_and_empty_pages(graph):
-    graph.add("GET", f"{GRAPH}/act_1/ads", json={"data": [{"id": "1"}, {"id": "2"}],
-                                                 "paging": {"next": f"{GRAPH}/act_1/ads?after=A&limit=2"}})
+    graph.add(
+        "GET",
+        f"{GRAPH}/act_1/ads",
+        json={"data": [{"id": "1"}, {"id": "2"}], "paging": {"next": f"{GRAPH}/act_1/ads?after=A&limit=2"}},
+    )
     graph.add("GET", f"{GRAPH}/act_1/ads", json={"data": [], "paging": {"next": f"{GRAPH}/act_1/ads?after=B"}})
     graph.add("GET", f"{GRAPH}/act_1/ads", json={"data": [{"id": "3"}], "paging": {"cursors": {"after": "C"}}})
 
@@ -59,8 +62,11 @@ def test_edges_follow_next_until_absent_even_after_short_and_empty_pages(graph):
 
 
 def test_next_url_credentials_are_replaced_by_ours(graph):
-    graph.add("GET", f"{GRAPH}/act_1/ads", json={
-        "data": [], "paging": {"next": f"{GRAPH}/act_1/ads?after=A&access_token=OTHER&appsecret_proof=bad"}})
+    graph.add(
+        "GET",
+        f"{GRAPH}/act_1/ads",
+        json={"data": [], "paging": {"next": f"{GRAPH}/act_1/ads?after=A&access_token=OTHER&appsecret_proof=bad"}},
+    )
     graph.add("GET", f"{GRAPH}/act_1/ads", json={"data": []})
 
     fetch_graph_edges(TOKEN, "act_1/ads")
@@ -71,8 +77,12 @@ def test_next_url_credentials_are_replaced_by_ours(graph):
 
 
 def test_reduce_data_error_halves_page_size_and_retries_same_page(graph):
-    graph.add("GET", f"{GRAPH}/act_1/ads", status=500,
-              json=error_body(1, "Please reduce the amount of data you're asking for, then retry your request"))
+    graph.add(
+        "GET",
+        f"{GRAPH}/act_1/ads",
+        status=500,
+        json=error_body(1, "Please reduce the amount of data you're asking for, then retry your request"),
+    )
     graph.add("GET", f"{GRAPH}/act_1/ads", json={"data": [{"id": "1"}]})
 
     items = fetch_graph_edges(TOKEN, "act_1/ads", page_size=100)
@@ -81,12 +91,15 @@ def test_reduce_data_error_halves_page_size_and_retries_same_page(graph):
     assert [query_of(c.request)["limit"] for c in graph.calls] == ["100", "50"]
 
 
-@pytest.mark.parametrize("status,body,exc_type", [
-    (500, error_body(2, "Service temporarily unavailable"), TransientError),
-    (400, error_body(1, "An unknown error", is_transient=True), TransientError),
-    (503, "<html>upstream</html>", TransientError),
-    (200, "not json at all", UnexpectedResponseError),
-])
+@pytest.mark.parametrize(
+    "status,body,exc_type",
+    [
+        (500, error_body(2, "Service temporarily unavailable"), TransientError),
+        (400, error_body(1, "An unknown error", is_transient=True), TransientError),
+        (503, "<html>upstream</html>", TransientError),
+        (200, "not json at all", UnexpectedResponseError),
+    ],
+)
 def test_transient_failures_retry_three_times_then_raise(graph, status, body, exc_type):
     for _ in range(4):
         if isinstance(body, dict):
@@ -110,8 +123,12 @@ def test_transient_failure_then_success_returns_data(graph):
 
 
 def test_connection_errors_and_timeouts_retry_and_hide_the_url(graph):
-    for exc in (requests.ConnectionError(f"boom {GRAPH}/123?access_token={TOKEN}"),
-                requests.ReadTimeout("slow"), requests.ConnectionError("boom"), requests.ConnectTimeout("slow")):
+    for exc in (
+        requests.ConnectionError(f"boom {GRAPH}/123?access_token={TOKEN}"),
+        requests.ReadTimeout("slow"),
+        requests.ConnectionError("boom"),
+        requests.ConnectTimeout("slow"),
+    ):
         graph.add("GET", f"{GRAPH}/123", body=exc)
 
     with pytest.raises(TransientError) as info:
@@ -121,15 +138,18 @@ def test_connection_errors_and_timeouts_retry_and_hide_the_url(graph):
     assert TOKEN not in str(info.value) and TOKEN not in repr(info.value.args)
 
 
-@pytest.mark.parametrize("status,body,exc_type", [
-    (400, error_body(190, "Error validating access token", 463), TokenError),
-    (400, error_body(102, "Session key invalid"), TokenError),
-    (403, error_body(10, "Permission denied"), GraphPermissionError),
-    (403, error_body(272, "User not authorized"), GraphPermissionError),
-    (400, error_body(100, "Invalid parameter"), InvalidRequestError),
-    (400, error_body(100, "Too much data", 1487534), TooMuchDataError),
-    (400, error_body(2635, "You are calling a deprecated version"), ApiVersionError),
-])
+@pytest.mark.parametrize(
+    "status,body,exc_type",
+    [
+        (400, error_body(190, "Error validating access token", 463), TokenError),
+        (400, error_body(102, "Session key invalid"), TokenError),
+        (403, error_body(10, "Permission denied"), GraphPermissionError),
+        (403, error_body(272, "User not authorized"), GraphPermissionError),
+        (400, error_body(100, "Invalid parameter"), InvalidRequestError),
+        (400, error_body(100, "Too much data", 1487534), TooMuchDataError),
+        (400, error_body(2635, "You are calling a deprecated version"), ApiVersionError),
+    ],
+)
 def test_non_retryable_errors_are_typed_and_not_retried(graph, status, body, exc_type):
     graph.add("GET", f"{GRAPH}/123", json=body, status=status)
 
@@ -142,9 +162,17 @@ def test_non_retryable_errors_are_typed_and_not_retried(graph, status, body, exc
 
 @pytest.mark.parametrize("code", [4, 17, 32, 613, 80000, 80004, 80014])
 def test_rate_limit_errors_are_not_retried_in_call_and_pause_the_account(graph, code):
-    graph.add("GET", f"{GRAPH}/act_9/ads", json=error_body(code, "User request limit reached"), status=400,
-              headers={"X-Business-Use-Case-Usage": json.dumps(
-                  {"9": [{"type": "ads_management", "call_count": 100, "estimated_time_to_regain_access": 12}]})})
+    graph.add(
+        "GET",
+        f"{GRAPH}/act_9/ads",
+        json=error_body(code, "User request limit reached"),
+        status=400,
+        headers={
+            "X-Business-Use-Case-Usage": json.dumps(
+                {"9": [{"type": "ads_management", "call_count": 100, "estimated_time_to_regain_access": 12}]}
+            )
+        },
+    )
     client = GraphClient()
 
     with pytest.raises(RateLimitedError) as info:
@@ -166,12 +194,27 @@ def test_paused_account_is_not_called(graph):
     assert 100 < info.value.retry_after <= 120
 
 
-@pytest.mark.parametrize("header,value", [
-    ("X-App-Usage", {"call_count": 90, "total_time": 10, "total_cputime": 5}),
-    ("X-Ad-Account-Usage", {"acc_id_util_pct": 86.5, "reset_time_duration": 300}),
-    ("X-Business-Use-Case-Usage", {"9": [{"type": "ads_insights", "call_count": 20, "total_time": 88,
-                                          "total_cputime": 3, "estimated_time_to_regain_access": 0}]}),
-])
+@pytest.mark.parametrize(
+    "header,value",
+    [
+        ("X-App-Usage", {"call_count": 90, "total_time": 10, "total_cputime": 5}),
+        ("X-Ad-Account-Usage", {"acc_id_util_pct": 86.5, "reset_time_duration": 300}),
+        (
+            "X-Business-Use-Case-Usage",
+            {
+                "9": [
+                    {
+                        "type": "ads_insights",
+                        "call_count": 20,
+                        "total_time": 88,
+                        "total_cputime": 3,
+                        "estimated_time_to_regain_access": 0,
+                    }
+                ]
+            },
+        ),
+    ],
+)
 def test_usage_header_over_threshold_pauses_account(graph, header, value):
     graph.add("GET", f"{GRAPH}/act_9", json={"id": "act_9"}, headers={header: json.dumps(value)})
     client = GraphClient()
@@ -182,8 +225,12 @@ def test_usage_header_over_threshold_pauses_account(graph, header, value):
 
 
 def test_usage_below_threshold_does_not_pause(graph):
-    graph.add("GET", f"{GRAPH}/act_9", json={"id": "act_9"},
-              headers={"X-App-Usage": json.dumps({"call_count": 40}), "X-Ad-Account-Usage": "not json"})
+    graph.add(
+        "GET",
+        f"{GRAPH}/act_9",
+        json={"id": "act_9"},
+        headers={"X-App-Usage": json.dumps({"call_count": 40}), "X-Ad-Account-Usage": "not json"},
+    )
     client = GraphClient()
 
     client.fetch_node(TOKEN, "act_9", account_id="act_9")

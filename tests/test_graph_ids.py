@@ -18,10 +18,22 @@ def test_bad_ad_account_ids_are_rejected(raw):
         normalize_ad_account_id(raw)
 
 
-@pytest.mark.parametrize("value, valid", [
-    ("123", True), (123, True), ("1" * 32, True),
-    ("1" * 33, False), ("\u0663", False), (" 1", False), ("-1", False), ("1e3", False), ("", False),
-    (True, False), (None, False), (1.0, False),
-])
+@pytest.mark.parametrize(
+    "value, valid",
+    [
+        ("123", True),
+        (123, True),
+        ("1" * 32, True),
+        ("1" * 33, False),
+        ("\u0663", False),
+        (" 1", False),
+        ("-1", False),
+        ("1e3", False),
+        ("", False),
+        (True, False),
+        (None, False),
+        (1.0, False),
+    ],
+)
 def test_a_meta_id_is_up_to_32_ascii_digits(value, valid):
     assert is_meta_id(value) is valid

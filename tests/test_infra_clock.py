@@ -9,12 +9,17 @@ import pytest
 from metasync.infra.clock import as_utc, now_ms, utcnow
 
 
-@pytest.mark.parametrize("value, expected", [
-    (None, None),
-    (datetime(2026, 1, 2, 3, 4, 5), datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)),  # as MongoDB returns it
-    (datetime(2026, 1, 2, 4, 4, 5, tzinfo=timezone(timedelta(hours=1))),
-     datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (None, None),
+        (datetime(2026, 1, 2, 3, 4, 5), datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)),  # as MongoDB returns it
+        (
+            datetime(2026, 1, 2, 4, 4, 5, tzinfo=timezone(timedelta(hours=1))),
+            datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
+        ),
+    ],
+)
 def test_times_read_back_from_mongodb_become_aware_utc(value, expected):
     result = as_utc(value)
     assert result == expected and (result is None or result.tzinfo == timezone.utc)

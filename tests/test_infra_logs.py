@@ -51,8 +51,13 @@ def json_lines(buffer: io.StringIO) -> list[dict]:
 
 
 def secrets_of(token: str) -> list[str]:
-    return [token, APP_SECRET, os.environ["TOKEN_ENCRYPTION_KEY"], os.environ["META_APP_VERIFY_TOKEN"],
-            hmac.new(APP_SECRET.encode(), token.encode(), hashlib.sha256).hexdigest()]
+    return [
+        token,
+        APP_SECRET,
+        os.environ["TOKEN_ENCRYPTION_KEY"],
+        os.environ["META_APP_VERIFY_TOKEN"],
+        hmac.new(APP_SECRET.encode(), token.encode(), hashlib.sha256).hexdigest(),
+    ]
 
 
 def assert_no_secret(text: str, secrets: list[str]) -> None:
@@ -62,24 +67,43 @@ def assert_no_secret(text: str, secrets: list[str]) -> None:
 
 def test_json_format_is_one_object_per_line_with_the_event_fields(captured):
     buffer = captured(LOG_FORMAT="json", LOG_LEVEL="INFO")
-    logging.getLogger("metasync.entities.sync").info("sync finished", extra={
-        "event": "sync_finished", "tenant_id": "t1", "ad_account_id": "act_1", "campaigns_synced": 3,
-        "ad_sets_synced": 4, "ads_synced": 5, "duration_ms": 120, "api_calls": 7})
+    logging.getLogger("metasync.entities.sync").info(
+        "sync finished",
+        extra={
+            "event": "sync_finished",
+            "tenant_id": "t1",
+            "ad_account_id": "act_1",
+            "campaigns_synced": 3,
+            "ad_sets_synced": 4,
+            "ads_synced": 5,
+            "duration_ms": 120,
+            "api_calls": 7,
+        },
+    )
     logging.getLogger("metasync.entities.sync").info("multi\nline message")
 
     first, second = json_lines(buffer)
     assert (first["message"], first["level"], first["logger"]) == ("sync finished", "INFO", "metasync.entities.sync")
-    assert {k: first[k] for k in ("event", "tenant_id", "ad_account_id", "campaigns_synced", "ads_synced",
-                                  "duration_ms", "api_calls")} == {
-        "event": "sync_finished", "tenant_id": "t1", "ad_account_id": "act_1", "campaigns_synced": 3,
-        "ads_synced": 5, "duration_ms": 120, "api_calls": 7}
+    assert {
+        k: first[k]
+        for k in ("event", "tenant_id", "ad_account_id", "campaigns_synced", "ads_synced", "duration_ms", "api_calls")
+    } == {
+        "event": "sync_finished",
+        "tenant_id": "t1",
+        "ad_account_id": "act_1",
+        "campaigns_synced": 3,
+        "ads_synced": 5,
+        "duration_ms": 120,
+        "api_calls": 7,
+    }
     assert second["message"] == "multi\nline message"
 
 
 def test_text_format_is_readable_with_fields_appended(captured):
     buffer = captured(LOG_FORMAT="text", LOG_LEVEL="INFO")
-    logging.getLogger("metasync.entities.sync").warning("token expired",
-                                                        extra={"event": "token_expired", "tenant_id": "t1"})
+    logging.getLogger("metasync.entities.sync").warning(
+        "token expired", extra={"event": "token_expired", "tenant_id": "t1"}
+    )
 
     line = buffer.getvalue().strip()
     assert "WARNING metasync.entities.sync: token expired" in line
@@ -129,15 +153,20 @@ def test_urllib3_is_kept_quiet_by_default(captured):
 def test_even_urllib3_request_lines_over_real_http_carry_no_secret(captured, mongo, redis_client):
     """Sync, token exchange and credential checks against the simulator over real HTTP, with urllib3 forced to
     DEBUG (it logs every URL with its query string): the redacting filter still scrubs every line."""
-    config = SimConfig(accounts=1, campaigns=1, ad_sets_per_campaign=1, ads_per_ad_set=1, app_id="111",
-                       app_secret=APP_SECRET)
+    config = SimConfig(
+        accounts=1, campaigns=1, ad_sets_per_campaign=1, ads_per_ad_set=1, app_id="111", app_secret=APP_SECRET
+    )
     with SimulatorServer(config) as sim:
         buffer = captured(LOG_FORMAT="json", LOG_LEVEL="DEBUG", META_GRAPH_URL=sim.base_url)
         logging.getLogger("urllib3").setLevel(logging.DEBUG)
-        app_token = requests.get(f"{sim.graph_url}/oauth/access_token", timeout=10, params={
-            "client_id": "111", "client_secret": APP_SECRET, "grant_type": "client_credentials"}).json()["access_token"]
-        connection, _ = upsert_connection("tenant-log", "act_1000000001", TOKEN,
-                                          expires_at=utcnow() + timedelta(days=1))
+        app_token = requests.get(
+            f"{sim.graph_url}/oauth/access_token",
+            timeout=10,
+            params={"client_id": "111", "client_secret": APP_SECRET, "grant_type": "client_credentials"},
+        ).json()["access_token"]
+        connection, _ = upsert_connection(
+            "tenant-log", "act_1000000001", TOKEN, expires_at=utcnow() + timedelta(days=1)
+        )
 
         sync_meta_connection(connection, trigger="test")  # exchanges the token first: it expires within the window
         refresh_expiring_tokens(window_days=90)

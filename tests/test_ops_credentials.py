@@ -31,14 +31,19 @@ def test_check_passes_when_app_and_every_token_are_good(cli):
     assert "never expires" in checks["token t2 act_2"]["detail"]
 
 
-@pytest.mark.parametrize("answer,reason", [
-    ({**GOOD_TOKEN_INFO, "is_valid": False, "error": {"code": 190, "message": "Session has expired"}},
-     "re-authenticate"),
-    ({**GOOD_TOKEN_INFO, "expires_at": epoch_in(-1)}, "expired on"),
-    ({**GOOD_TOKEN_INFO, "data_access_expires_at": epoch_in(-1)}, "data access expired"),
-    ({**GOOD_TOKEN_INFO, "scopes": ["pages_show_list"]}, "lacks ads_read or ads_management"),
-    ({**GOOD_TOKEN_INFO, "app_id": "999"}, "issued for app 999"),
-])
+@pytest.mark.parametrize(
+    "answer,reason",
+    [
+        (
+            {**GOOD_TOKEN_INFO, "is_valid": False, "error": {"code": 190, "message": "Session has expired"}},
+            "re-authenticate",
+        ),
+        ({**GOOD_TOKEN_INFO, "expires_at": epoch_in(-1)}, "expired on"),
+        ({**GOOD_TOKEN_INFO, "data_access_expires_at": epoch_in(-1)}, "data access expired"),
+        ({**GOOD_TOKEN_INFO, "scopes": ["pages_show_list"]}, "lacks ads_read or ads_management"),
+        ({**GOOD_TOKEN_INFO, "app_id": "999"}, "issued for app 999"),
+    ],
+)
 def test_check_fails_for_a_bad_token_with_the_reason(cli, answer, reason):
     upsert_connection("t1", "act_1", TOKEN)
     with responses.RequestsMock() as graph:

@@ -27,9 +27,19 @@ def celery_processes(redis_client):
 
     base = [sys.executable, "-m", "celery", "-A", "metasync"]
     procs = [
-        subprocess.Popen(base + ["worker", "--pool=solo", "--without-gossip", "--without-mingle",
-                                 "--loglevel=WARNING", "--hostname=doctor-test@%h"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen(
+            base
+            + [
+                "worker",
+                "--pool=solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel=WARNING",
+                "--hostname=doctor-test@%h",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
         subprocess.Popen(base + ["beat", "--loglevel=WARNING"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
     ]
     try:
@@ -58,9 +68,18 @@ def test_doctor_passes_on_a_healthy_system(cli, indexed, celery_processes):
     report = json_of(result)
     assert result.exit_code == 0, report
     statuses = {name: check["status"] for name, check in by_name(report).items()}
-    assert statuses == {"configuration": "pass", "mongodb": "pass", "indexes": "pass", "redis": "pass",
-                        "broker": "pass", "workers": "pass", "beat": "pass", "connections": "pass",
-                        "rate limits": "pass", "webhook app": "pass"}
+    assert statuses == {
+        "configuration": "pass",
+        "mongodb": "pass",
+        "indexes": "pass",
+        "redis": "pass",
+        "broker": "pass",
+        "workers": "pass",
+        "beat": "pass",
+        "connections": "pass",
+        "rate limits": "pass",
+        "webhook app": "pass",
+    }
     assert "doctor-test@" in by_name(report)["workers"]["detail"]
 
 

@@ -32,8 +32,14 @@ def enqueued(monkeypatch):
 def connections(mongo, redis_client):
     """Two active, one in ERROR (may sync: it recovers on success), one expired, one disabled, one paused."""
     made = {}
-    for name, account in [("active1", "act_1"), ("active2", "act_2"), ("error", "act_3"), ("expired", "act_4"),
-                          ("disabled", "act_5"), ("paused", "act_6")]:
+    for name, account in [
+        ("active1", "act_1"),
+        ("active2", "act_2"),
+        ("error", "act_3"),
+        ("expired", "act_4"),
+        ("disabled", "act_5"),
+        ("paused", "act_6"),
+    ]:
         made[name], _ = upsert_connection(f"tenant-{name}", account, f"EAAtoken{name}")
     made["error"].mark("ERROR", "permission denied")
     made["expired"].mark("EXPIRED", "token expired")
@@ -109,8 +115,11 @@ def test_each_skipped_connection_is_logged_with_its_reason(connections, enqueued
         fan_out(sync_connection, 3600)
 
     skipped = {r.connection_id: r.reason for r in caplog.records if getattr(r, "event", "") == "fanout_skipped"}
-    assert skipped == {connections["expired"]: "expired", connections["disabled"]: "disabled",
-                       connections["paused"]: "rate_limited"}
+    assert skipped == {
+        connections["expired"]: "expired",
+        connections["disabled"]: "disabled",
+        connections["paused"]: "rate_limited",
+    }
     finished = [r for r in caplog.records if getattr(r, "event", "") == "fanout_finished"]
     assert finished[0].enqueued == 3 and finished[0].skipped_paused == 1
 

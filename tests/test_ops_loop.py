@@ -39,8 +39,9 @@ def clock():
 def test_runs_the_asked_number_of_rounds_an_interval_apart(clock):
     starts: list[float] = []
 
-    rounds = run_loop(lambda stop: starts.append(clock()), interval_seconds=1.2, iterations=3, clock=clock,
-                      wait=clock.wait)
+    rounds = run_loop(
+        lambda stop: starts.append(clock()), interval_seconds=1.2, iterations=3, clock=clock, wait=clock.wait
+    )
 
     assert rounds == 3 and len(starts) == 3
     gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
@@ -121,8 +122,7 @@ def test_outside_the_main_thread_no_handler_is_installed(clock):
 
     def worker():
         try:
-            outcome.append(run_loop(lambda s: None, interval_seconds=0.01, iterations=2, clock=clock,
-                                    wait=clock.wait))
+            outcome.append(run_loop(lambda s: None, interval_seconds=0.01, iterations=2, clock=clock, wait=clock.wait))
         except ValueError as exc:  # signal.signal outside the main thread
             outcome.append(exc)
 
@@ -168,8 +168,9 @@ def test_nothing_to_sync_waits_but_a_usage_error_ends_the_loop(clock):
     def none_yet():
         raise Nothing("no active connections")
 
-    assert loop_connections(none_yet, lambda c: 0, interval_seconds=0.01, iterations=2, clock=clock,
-                            wait=clock.wait) == 2
+    assert (
+        loop_connections(none_yet, lambda c: 0, interval_seconds=0.01, iterations=2, clock=clock, wait=clock.wait) == 2
+    )
     assert sum(clock.waits) == pytest.approx(0.01)
 
     def bad_usage():

@@ -65,18 +65,30 @@ def test_status_finds_runs_recorded_before_connections_named_their_latest_run(cl
     assert row["kind"] == "ENTITIES" and row["status"] == "SUCCESS" and row["counts"]["campaigns_synced"] == 1
 
 
-@pytest.mark.parametrize("ms, shown", [
-    (None, "-"), (0, "0 ms"), (999, "999 ms"), (1000, "1.0 s"), (1540, "1.5 s"), (119_900, "119.9 s"),
-    (120_000, "2.0 min"), (3_600_000, "60.0 min"),
-])
+@pytest.mark.parametrize(
+    "ms, shown",
+    [
+        (None, "-"),
+        (0, "0 ms"),
+        (999, "999 ms"),
+        (1000, "1.0 s"),
+        (1540, "1.5 s"),
+        (119_900, "119.9 s"),
+        (120_000, "2.0 min"),
+        (3_600_000, "60.0 min"),
+    ],
+)
 def test_durations_read_in_the_unit_that_fits(ms, shown):
     assert format_duration(ms) == shown
 
 
-@pytest.mark.parametrize("counts, shown", [
-    ({}, "-"),
-    ({"campaigns_synced": 3, "ad_sets_synced": 4, "ads_synced": 5}, "campaigns 3, ad sets 4, ads 5"),
-    ({"campaigns": 2, "ad_sets": 2, "since": "2026-01-01"}, "campaigns 2, ad sets 2, since 2026-01-01"),
-])
+@pytest.mark.parametrize(
+    "counts, shown",
+    [
+        ({}, "-"),
+        ({"campaigns_synced": 3, "ad_sets_synced": 4, "ads_synced": 5}, "campaigns 3, ad sets 4, ads 5"),
+        ({"campaigns": 2, "ad_sets": 2, "since": "2026-01-01"}, "campaigns 2, ad sets 2, since 2026-01-01"),
+    ],
+)
 def test_counts_read_the_same_whatever_the_run_kind(counts, shown):
     assert format_counts(counts) == shown

@@ -24,27 +24,33 @@ def test_every_meta_preset_is_accepted_and_resolves_to_a_range(preset):
     assert window.since <= window.until <= date(2026, 3, 4)
 
 
-@pytest.mark.parametrize("preset, since, until", [
-    ("today", "2026-03-04", "2026-03-04"),
-    ("yesterday", "2026-03-03", "2026-03-03"),
-    ("last_7d", "2026-02-25", "2026-03-03"),
-    ("this_week_mon_today", "2026-03-02", "2026-03-04"),
-    ("last_week_sun_sat", "2026-02-22", "2026-02-28"),
-    ("last_month", "2026-02-01", "2026-02-28"),
-    ("last_quarter", "2025-10-01", "2025-12-31"),
-])
+@pytest.mark.parametrize(
+    "preset, since, until",
+    [
+        ("today", "2026-03-04", "2026-03-04"),
+        ("yesterday", "2026-03-03", "2026-03-03"),
+        ("last_7d", "2026-02-25", "2026-03-03"),
+        ("this_week_mon_today", "2026-03-02", "2026-03-04"),
+        ("last_week_sun_sat", "2026-02-22", "2026-02-28"),
+        ("last_month", "2026-02-01", "2026-02-28"),
+        ("last_quarter", "2025-10-01", "2025-12-31"),
+    ],
+)
 def test_presets_mean_what_meta_means(preset, since, until):
     assert preset_range(preset, date(2026, 3, 4)) == DateRange(date.fromisoformat(since), date.fromisoformat(until))
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"date_preset": "last_8d"}, "unknown date preset"),
-    ({"since": "2026-03-05", "until": "2026-03-01"}, "on or before"),
-    ({"since": "2026/03/01", "until": "2026-03-02"}, "since must be a date"),
-    ({"since": "2026-03-01"}, "both since and until"),
-    ({"since": "2022-01-01", "until": "2022-01-02"}, "37 months"),
-    ({"since": "2026-03-01", "until": "2026-04-01"}, "future"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"date_preset": "last_8d"}, "unknown date preset"),
+        ({"since": "2026-03-05", "until": "2026-03-01"}, "on or before"),
+        ({"since": "2026/03/01", "until": "2026-03-02"}, "since must be a date"),
+        ({"since": "2026-03-01"}, "both since and until"),
+        ({"since": "2022-01-01", "until": "2022-01-02"}, "37 months"),
+        ({"since": "2026-03-01", "until": "2026-04-01"}, "future"),
+    ],
+)
 def test_invalid_requests_say_why(kwargs, message):
     with pytest.raises(InvalidDateRange, match=message):
         parse_date_request(**kwargs, today=date(2026, 3, 4))

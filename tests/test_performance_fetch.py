@@ -35,9 +35,14 @@ def test_insights_pages_are_larger_than_entity_pages(connection, graph, insights
 def test_follows_next_past_a_short_page(connection, graph, today):
     day = str(today - timedelta(days=1))
     FakeInsights(graph)
-    graph.replace("GET", f"{GRAPH}/act_123/insights", json={
-        "data": [insight_row("campaign", ("1",), day)],
-        "paging": {"next": f"{GRAPH}/act_123/insights?after=c1&access_token=EAAleak"}})
+    graph.replace(
+        "GET",
+        f"{GRAPH}/act_123/insights",
+        json={
+            "data": [insight_row("campaign", ("1",), day)],
+            "paging": {"next": f"{GRAPH}/act_123/insights?after=c1&access_token=EAAleak"},
+        },
+    )
     graph.add("GET", f"{GRAPH}/act_123/insights", json={"data": [insight_row("campaign", ("2",), day)]})
     graph.add("GET", f"{GRAPH}/act_123/insights", json={"data": []})
     graph.add("GET", f"{GRAPH}/act_123/insights", json={"data": []})
@@ -86,8 +91,11 @@ def test_too_much_data_falls_back_to_an_async_report(connection, insights, today
 
 def test_rows_read_before_the_fallback_are_counted_once(connection, insights, today, monkeypatch):
     monkeypatch.setattr(fetch, "INSIGHTS_PAGE_SIZE", 1)
-    insights.add("ad", rows_for("ad", ("1", "11", "111"), days_back(today, 1)) +
-                 rows_for("ad", ("1", "11", "112"), days_back(today, 1)))
+    insights.add(
+        "ad",
+        rows_for("ad", ("1", "11", "111"), days_back(today, 1))
+        + rows_for("ad", ("1", "11", "112"), days_back(today, 1)),
+    )
     insights.too_much_data_levels, insights.too_much_data_after_first_page = {"ad"}, True
 
     result = sync_all_performance_data(connection, "yesterday")
@@ -99,13 +107,20 @@ def test_rows_read_before_the_fallback_are_counted_once(connection, insights, to
 def test_failed_report_is_retried_then_split_by_date(connection, insights):
     days = [date(2026, 1, 1) + timedelta(days=n) for n in range(10)]
     insights.add("ad", rows_for("ad", ("1", "11", "111"), days))
-    insights.report_script = lambda q: [("Job Running", 30), ("Job Failed", 30)] if q["since"] == "2026-01-01" \
-        and q["until"] == "2026-01-10" else [("Job Completed", 100)]
+    insights.report_script = lambda q: (
+        [("Job Running", 30), ("Job Failed", 30)]
+        if q["since"] == "2026-01-01" and q["until"] == "2026-01-10"
+        else [("Job Completed", 100)]
+    )
 
     result = sync_all_performance_data(connection, since="2026-01-01", until="2026-01-10")
 
-    assert insights.posted_ranges == [("ad", "2026-01-01", "2026-01-10"), ("ad", "2026-01-01", "2026-01-10"),
-                                      ("ad", "2026-01-01", "2026-01-05"), ("ad", "2026-01-06", "2026-01-10")]
+    assert insights.posted_ranges == [
+        ("ad", "2026-01-01", "2026-01-10"),
+        ("ad", "2026-01-01", "2026-01-10"),
+        ("ad", "2026-01-01", "2026-01-05"),
+        ("ad", "2026-01-06", "2026-01-10"),
+    ]
     assert result["ads"] == 10 and result["errors"] == 0
     assert PerformanceSnapshot.objects(entity_type="AD").count() == 10
 
@@ -140,10 +155,12 @@ def test_a_slice_that_never_succeeds_is_recorded_and_the_rest_is_kept(connection
 
 def test_stalled_report_is_started_again(connection, insights, monkeypatch):
     clock = itertools.count()  # every look at the clock is one second later
-    monkeypatch.setattr(fetch, "REPORT_POLICY", fetch.ReportPolicy(
-        poll_seconds=1, stall_seconds=5, clock=lambda: next(clock), sleep=lambda _s: None))
-    insights.report_script = lambda q: [("Job Running", 10)] if len(insights.reports) == 1 \
-        else [("Job Completed", 100)]
+    monkeypatch.setattr(
+        fetch,
+        "REPORT_POLICY",
+        fetch.ReportPolicy(poll_seconds=1, stall_seconds=5, clock=lambda: next(clock), sleep=lambda _s: None),
+    )
+    insights.report_script = lambda q: [("Job Running", 10)] if len(insights.reports) == 1 else [("Job Completed", 100)]
 
     result = sync_all_performance_data(connection, since="2026-01-01", until="2026-01-10")
 
@@ -153,11 +170,22 @@ def test_stalled_report_is_started_again(connection, insights, monkeypatch):
 
 def test_report_waiting_is_bounded_in_total(connection, insights, monkeypatch):
     clock = itertools.count(step=100)
-    monkeypatch.setattr(fetch, "REPORT_POLICY", fetch.ReportPolicy(
-        poll_seconds=1, total_max_seconds=1000, clock=lambda: next(clock), sleep=lambda _s: None))
-    insights.report_script = lambda q: [("Job Running", 1), ("Job Running", 2), ("Job Running", 3),
-                                        ("Job Running", 4), ("Job Running", 5), ("Job Running", 6),
-                                        ("Job Running", 7), ("Job Running", 8), ("Job Running", 9)]
+    monkeypatch.setattr(
+        fetch,
+        "REPORT_POLICY",
+        fetch.ReportPolicy(poll_seconds=1, total_max_seconds=1000, clock=lambda: next(clock), sleep=lambda _s: None),
+    )
+    insights.report_script = lambda q: [
+        ("Job Running", 1),
+        ("Job Running", 2),
+        ("Job Running", 3),
+        ("Job Running", 4),
+        ("Job Running", 5),
+        ("Job Running", 6),
+        ("Job Running", 7),
+        ("Job Running", 8),
+        ("Job Running", 9),
+    ]
 
     with pytest.raises(fetch.ReportBudgetExceeded):
         sync_all_performance_data(connection, since="2026-01-01", until="2026-01-10")

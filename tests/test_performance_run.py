@@ -40,7 +40,8 @@ def test_writes_one_snapshot_per_object_and_day_for_every_level(connection, insi
     assert result["api_calls"] == 4  # account details, then one page per level
     last_7d = (str(today - timedelta(days=7)), str(today - timedelta(days=1)))
     assert [(q["level"], q["since"], q["until"]) for q in insights.gets] == [
-        (level, *last_7d) for level in ("campaign", "adset", "ad")]
+        (level, *last_7d) for level in ("campaign", "adset", "ad")
+    ]
     snap = stored("AD", "112", today - timedelta(days=1))
     assert (snap.tenant_id, snap.connection, snap.ad_account_id) == ("tenant-a", connection.id, "act_123")
     assert (snap.campaign_id, snap.ad_set_id, snap.name) == ("1", "11", "ad 112")
@@ -52,8 +53,10 @@ def test_writes_one_snapshot_per_object_and_day_for_every_level(connection, insi
 
 def test_repull_overwrites_the_day_and_never_duplicates(connection, insights, today):
     day = today - timedelta(days=1)
-    insights.add("campaign", [insight_row("campaign", ("1",), day, spend="10.00",
-                                          actions=[{"action_type": "omni_purchase", "value": "1"}])])
+    insights.add(
+        "campaign",
+        [insight_row("campaign", ("1",), day, spend="10.00", actions=[{"action_type": "omni_purchase", "value": "1"}])],
+    )
     sync_all_performance_data(connection, "yesterday")
     first = stored("CAMPAIGN", "1", day)
 
@@ -81,10 +84,20 @@ def test_rows_for_objects_not_in_mongodb_are_stored(connection, insights, today)
 def test_spend_and_revenue_are_exact_to_the_cent(connection, insights, today):
     day = today - timedelta(days=1)
     # 0.10 + 0.20 + 0.70 is 1.0000000000000002 in floats; stored cents add up exactly.
-    insights.add("ad", [insight_row("ad", ("1", "11", str(100 + i)), day, spend=spend,
-                                    actions=[{"action_type": "purchase", "value": "1"}],
-                                    action_values=[{"action_type": "purchase", "value": value}])
-                        for i, (spend, value) in enumerate([("0.10", "19.99"), ("0.20", "0.01"), ("0.70", "80.00")])])
+    insights.add(
+        "ad",
+        [
+            insight_row(
+                "ad",
+                ("1", "11", str(100 + i)),
+                day,
+                spend=spend,
+                actions=[{"action_type": "purchase", "value": "1"}],
+                action_values=[{"action_type": "purchase", "value": value}],
+            )
+            for i, (spend, value) in enumerate([("0.10", "19.99"), ("0.20", "0.01"), ("0.70", "80.00")])
+        ],
+    )
 
     sync_all_performance_data(connection, "yesterday")
 
@@ -98,9 +111,20 @@ def test_spend_and_revenue_are_exact_to_the_cent(connection, insights, today):
 def test_zero_decimal_currency_is_stored_in_whole_units(connection, graph, today):
     fake = FakeInsights(graph, currency="JPY", timezone_name="Asia/Tokyo")
     day = local_today("Asia/Tokyo") - timedelta(days=1)
-    fake.add("campaign", [insight_row("campaign", ("1",), day, spend="1234", account_currency="JPY",
-                                      actions=[{"action_type": "omni_purchase", "value": "3"}],
-                                      action_values=[{"action_type": "omni_purchase", "value": "45000"}])])
+    fake.add(
+        "campaign",
+        [
+            insight_row(
+                "campaign",
+                ("1",),
+                day,
+                spend="1234",
+                account_currency="JPY",
+                actions=[{"action_type": "omni_purchase", "value": "3"}],
+                action_values=[{"action_type": "omni_purchase", "value": "45000"}],
+            )
+        ],
+    )
 
     sync_all_performance_data(connection, "yesterday")
 
@@ -110,18 +134,21 @@ def test_zero_decimal_currency_is_stored_in_whole_units(connection, graph, today
     assert snap.cpc == pytest.approx(123.4)
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"date_preset": "last_8d"},
-    {"date_preset": "LAST WEEK"},
-    {"date_preset": None},
-    {"since": "2026-02-10", "until": "2026-02-01"},
-    {"since": "2026-02-30", "until": "2026-03-01"},
-    {"since": "yesterday", "until": "today"},
-    {"since": "2026-02-01"},
-    {"until": "2026-02-01"},
-    {"since": "2019-01-01", "until": "2019-01-31"},
-    {"since": "2099-01-01", "until": "2099-01-02"},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"date_preset": "last_8d"},
+        {"date_preset": "LAST WEEK"},
+        {"date_preset": None},
+        {"since": "2026-02-10", "until": "2026-02-01"},
+        {"since": "2026-02-30", "until": "2026-03-01"},
+        {"since": "yesterday", "until": "today"},
+        {"since": "2026-02-01"},
+        {"until": "2026-02-01"},
+        {"since": "2019-01-01", "until": "2019-01-31"},
+        {"since": "2099-01-01", "until": "2099-01-02"},
+    ],
+)
 def test_invalid_presets_and_ranges_are_rejected_before_any_call(connection, graph, kwargs):
     with pytest.raises(InvalidDateRange):
         sync_all_performance_data(connection, **{"date_preset": "last_7d", **kwargs})
@@ -183,8 +210,9 @@ def test_scheduled_sync_pulls_the_full_window_once_a_day_and_recent_days_hourly(
     assert second["campaigns"] == 4 and second["api_calls"] == 3
 
     # The next account-local day: the full window is due again.
-    connection.update(set__performance_lookback_started_at=connection.performance_lookback_started_at
-                      - timedelta(days=1))
+    connection.update(
+        set__performance_lookback_started_at=connection.performance_lookback_started_at - timedelta(days=1)
+    )
     connection.reload()
     insights.gets.clear()
     assert sync_scheduled_performance(connection)["lookback"] is True

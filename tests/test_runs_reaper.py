@@ -41,12 +41,18 @@ def test_a_silent_run_is_marked_crashed_and_its_work_enqueued_again(connection):
     assert _reap() == ({"crashed": 0, "requeued": 0}, [])  # once only
 
 
-@pytest.mark.parametrize("kind,target,expected", [
-    ("ENTITY", {"level": "AD", "object_id": "55"}, ("sync_entity", ["{id}", "AD", "55"], {})),
-    ("PERFORMANCE", {"since": "2026-11-01", "until": "2026-11-07"},
-     ("sync_performance", ["{id}"], {"since": "2026-11-01", "until": "2026-11-07"})),
-    ("PERFORMANCE", {}, ("sync_performance", ["{id}"], {})),
-])
+@pytest.mark.parametrize(
+    "kind,target,expected",
+    [
+        ("ENTITY", {"level": "AD", "object_id": "55"}, ("sync_entity", ["{id}", "AD", "55"], {})),
+        (
+            "PERFORMANCE",
+            {"since": "2026-11-01", "until": "2026-11-07"},
+            ("sync_performance", ["{id}"], {"since": "2026-11-01", "until": "2026-11-07"}),
+        ),
+        ("PERFORMANCE", {}, ("sync_performance", ["{id}"], {})),
+    ],
+)
 def test_each_kind_is_redone_with_what_it_was_asked(connection, kind, target, expected):
     _crashed_run(connection, kind, target=target)
 

@@ -41,7 +41,9 @@ def test_mongo_write_and_read_back(mongo):
     assert doc["spend"] == 12.34
     mongo.smoke.update_one({"_id": "a1"}, {"$inc": {"spend": 1}, "$set": {"nested.list": []}})
     assert mongo.smoke.find_one({"_id": "a1"}, {"_id": 0, "spend": 1, "nested": 1}) == {
-        "spend": 13.34, "nested": {"list": []}}
+        "spend": 13.34,
+        "nested": {"list": []},
+    }
 
 
 def test_mongo_is_emptied_between_tests_and_indexes_hold(mongo):

@@ -12,9 +12,11 @@ sim, http, _clean_faults = shared_server_fixtures()
 def test_batch(sim, http):
     world = sim.world
     camp = world.accounts[0]["_lists"]["campaign"][0]
-    batch = [{"method": "GET", "relative_url": f"{V}/{camp['id']}?fields=name"},
-             {"method": "GET", "relative_url": f"{ACT}/ads?fields=name&limit=2"},
-             {"method": "GET", "relative_url": f"{V}/424242424242?fields=name"}]
+    batch = [
+        {"method": "GET", "relative_url": f"{V}/{camp['id']}?fields=name"},
+        {"method": "GET", "relative_url": f"{ACT}/ads?fields=name&limit=2"},
+        {"method": "GET", "relative_url": f"{V}/424242424242?fields=name"},
+    ]
     res = ok(http.post(f"{sim.graph_url}/", data={"access_token": TOKEN, "batch": json.dumps(batch)}))
     assert [r["code"] for r in res] == [200, 200, 400]
     assert json.loads(res[0]["body"]) == {"name": camp["name"], "id": camp["id"]}

@@ -6,10 +6,30 @@ from metasync.simulator import build_arg_parser, config_from_args
 
 
 def test_cli_options_build_config():
-    args = build_arg_parser().parse_args(["--port", "9999", "--campaigns", "9", "--ad-sets-per-campaign", "3",
-                                          "--ads-per-ad-set", "4", "--days", "14", "--latency-ms", "5",
-                                          "--error-rate", "0.1", "--seed", "42", "--app-secret", "x",
-                                          "--webhook-url", "http://127.0.0.1:1/h"])
+    args = build_arg_parser().parse_args(
+        [
+            "--port",
+            "9999",
+            "--campaigns",
+            "9",
+            "--ad-sets-per-campaign",
+            "3",
+            "--ads-per-ad-set",
+            "4",
+            "--days",
+            "14",
+            "--latency-ms",
+            "5",
+            "--error-rate",
+            "0.1",
+            "--seed",
+            "42",
+            "--app-secret",
+            "x",
+            "--webhook-url",
+            "http://127.0.0.1:1/h",
+        ]
+    )
     cfg = config_from_args(args)
     assert args.port == 9999
     assert (cfg.campaigns, cfg.ad_sets_per_campaign, cfg.ads_per_ad_set, cfg.days) == (9, 3, 4, 14)

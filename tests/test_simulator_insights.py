@@ -6,8 +6,17 @@ import json
 from collections import defaultdict
 
 from metasync.simulator.insights_metrics import ACTION_TYPES
-from tests.simulator_helpers import (ACT, BASE_CONFIG, cents, err, get, insights_rows, ok, server_fixture,
-                                     shared_server_fixtures)
+from tests.simulator_helpers import (
+    ACT,
+    BASE_CONFIG,
+    cents,
+    err,
+    get,
+    insights_rows,
+    ok,
+    server_fixture,
+    shared_server_fixtures,
+)
 
 sim, http, _clean_faults = shared_server_fixtures()
 fresh = server_fixture(BASE_CONFIG, scope="function")
@@ -63,20 +72,29 @@ def test_insights_levels_sum_exactly(sim, http):
 
 
 def test_overlapping_action_types(sim, http):
-    rows = insights_rows(http, sim, level="ad", time_increment=1, date_preset="last_30d",
-                         fields="ad_id,actions,action_values")
+    rows = insights_rows(
+        http, sim, level="ad", time_increment=1, date_preset="last_30d", fields="ad_id,actions,action_values"
+    )
     types_per_row = [{a["action_type"]: a["value"] for a in r.get("actions", [])} for r in rows]
     assert all(isinstance(v, str) for t in types_per_row for v in t.values())
     both = [t for t in types_per_row if "omni_purchase" in t]
     assert both and all(t["purchase"] == t["omni_purchase"] for t in both)
     for t in both:  # the channel views add up to the omni count
-        total = sum(int(t.get(k, 0)) for k in ("offsite_conversion.fb_pixel_purchase", "onsite_conversion.purchase",
-                                                "app_custom_event.fb_mobile_purchase"))
+        total = sum(
+            int(t.get(k, 0))
+            for k in (
+                "offsite_conversion.fb_pixel_purchase",
+                "onsite_conversion.purchase",
+                "app_custom_event.fb_mobile_purchase",
+            )
+        )
         assert total == int(t["omni_purchase"])
-    assert any("offsite_conversion.fb_pixel_purchase" in t and "omni_purchase" not in t for t in types_per_row), \
+    assert any("offsite_conversion.fb_pixel_purchase" in t and "omni_purchase" not in t for t in types_per_row), (
         "some rows carry only channel-specific purchase types"
-    assert any("lead" in t and "onsite_conversion.lead_grouped" in t for t in types_per_row) or \
-        any("offsite_conversion.fb_pixel_lead" in t for t in types_per_row)
+    )
+    assert any("lead" in t and "onsite_conversion.lead_grouped" in t for t in types_per_row) or any(
+        "offsite_conversion.fb_pixel_lead" in t for t in types_per_row
+    )
     assert any("link_click" in t and "landing_page_view" in t for t in types_per_row)
     known = {name for name, _ in ACTION_TYPES}
     assert {k for t in types_per_row for k in t} <= known

@@ -30,8 +30,18 @@ def test_date_presets_and_invalid_preset(sim, http):
     assert span("this_quarter") == ("2026-01-01", TODAY)
     assert span("maximum") == (d(29), TODAY)
     assert span("last_year") is None  # no data that far back
-    daily = ok(get(http, sim, f"{ACT}/insights", level="account", date_preset="last_90d", time_increment=1,
-                   fields="spend", limit=100))["data"]
+    daily = ok(
+        get(
+            http,
+            sim,
+            f"{ACT}/insights",
+            level="account",
+            date_preset="last_90d",
+            time_increment=1,
+            fields="spend",
+            limit=100,
+        )
+    )["data"]
     assert [r["date_start"] for r in daily] == [d(n) for n in range(29, 0, -1)]  # only the data window has rows
     e = err(get(http, sim, f"{ACT}/insights", date_preset="last_2_weeks"))
     assert e["code"] == 100 and "date_preset" in e["message"]

@@ -19,8 +19,14 @@ def test_mutate_bumps_updated_time(fresh, http):
     assert res["results"][0]["object"]["name"] == "Renamed"
     node = ok(get(http, fresh, camp["id"], fields="name,updated_time"))
     assert node["name"] == "Renamed"
-    changed = ok(get(http, fresh, f"{ACT}/campaigns", filtering=json.dumps(
-        [{"field": "campaign.updated_time", "operator": "GREATER_THAN", "value": before}])))["data"]
+    changed = ok(
+        get(
+            http,
+            fresh,
+            f"{ACT}/campaigns",
+            filtering=json.dumps([{"field": "campaign.updated_time", "operator": "GREATER_THAN", "value": before}]),
+        )
+    )["data"]
     assert [c["id"] for c in changed] == [camp["id"]]
     ok(http.post(fresh.url("/__sim/mutate"), json={"action": "pause", "id": camp["id"]}))
     kids = ok(get(http, fresh, f"{camp['id']}/ads", fields="effective_status", limit=100))["data"]

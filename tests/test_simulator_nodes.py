@@ -20,8 +20,9 @@ def test_node_fetch_account_and_unknown_id(sim, http):
     ad = world.accounts[0]["_lists"]["ad"][0]
     cr = ok(get(http, sim, ad["_creative_id"], fields="object_story_spec,effective_object_story_id"))
     assert "object_story_spec" in cr
-    acct = ok(get(http, sim, ACT, fields="id,account_id,name,currency,timezone_name,timezone_offset_hours_utc,"
-                                          "account_status"))
+    acct = ok(
+        get(http, sim, ACT, fields="id,account_id,name,currency,timezone_name,timezone_offset_hours_utc,account_status")
+    )
     assert acct["account_id"] == "1000000001" and acct["currency"] == "USD"
     assert acct["timezone_name"] == "America/Los_Angeles" and acct["account_status"] == 1
     e = err(get(http, sim, "999999999999", fields="name"))
@@ -29,8 +30,16 @@ def test_node_fetch_account_and_unknown_id(sim, http):
     e = err(get(http, sim, f"{camp['id']}/bogus_edge"))
     assert e["code"] == 100
     # child edges on nodes
-    kids = ok(get(http, sim, f"{camp['id']}/adsets", effective_status=json.dumps(
-        ["ACTIVE", "PAUSED", "ARCHIVED", "DELETED", "CAMPAIGN_PAUSED", "WITH_ISSUES", "IN_PROCESS"])))["data"]
+    kids = ok(
+        get(
+            http,
+            sim,
+            f"{camp['id']}/adsets",
+            effective_status=json.dumps(
+                ["ACTIVE", "PAUSED", "ARCHIVED", "DELETED", "CAMPAIGN_PAUSED", "WITH_ISSUES", "IN_PROCESS"]
+            ),
+        )
+    )["data"]
     assert [k["id"] for k in kids] == camp["_adsets"]
 
 

@@ -8,8 +8,15 @@ sim, http, _clean_faults = shared_server_fixtures()
 
 
 def test_field_selection_nested_creative(sim, http):
-    body = ok(get(http, sim, f"{ACT}/ads", limit=3,
-                  fields="name,creative{id,name,object_story_spec{link_data{name,call_to_action}}},adset{name}"))
+    body = ok(
+        get(
+            http,
+            sim,
+            f"{ACT}/ads",
+            limit=3,
+            fields="name,creative{id,name,object_story_spec{link_data{name,call_to_action}}},adset{name}",
+        )
+    )
     for ad in body["data"]:
         assert set(ad) == {"id", "name", "creative", "adset"}
         assert set(ad["creative"]) <= {"id", "name", "object_story_spec"} and "id" in ad["creative"]
@@ -20,8 +27,15 @@ def test_field_selection_nested_creative(sim, http):
         assert set(ad["adset"]) == {"name", "id"}
     plain = ok(get(http, sim, f"{ACT}/ads", limit=1, fields="creative"))["data"][0]
     assert set(plain["creative"]) == {"id"}
-    full = ok(get(http, sim, f"{ACT}/adsets", limit=50,
-                  fields="targeting,daily_budget,lifetime_budget,bid_strategy,learning_stage_info,created_time"))
+    full = ok(
+        get(
+            http,
+            sim,
+            f"{ACT}/adsets",
+            limit=50,
+            fields="targeting,daily_budget,lifetime_budget,bid_strategy,learning_stage_info,created_time",
+        )
+    )
     for a in full["data"]:
         t = a["targeting"]
         assert t["geo_locations"]["countries"] and "age_min" in t

@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tests.simulator_helpers import (ACT, BASE_CONFIG, TODAY, TOKEN, err, get, insights_rows, ok, page_all,
-                                     server_fixture, session_fixture)
+from tests.simulator_helpers import (
+    ACT,
+    BASE_CONFIG,
+    TODAY,
+    TOKEN,
+    err,
+    get,
+    insights_rows,
+    ok,
+    page_all,
+    server_fixture,
+    session_fixture,
+)
 
 fresh = server_fixture(BASE_CONFIG, scope="function")
 http = session_fixture()
@@ -13,8 +24,13 @@ http = session_fixture()
 
 def test_async_report_lifecycle(fresh, http):
     ok(http.post(fresh.url("/__sim/config"), json={"max_sync_insights_rows": 50, "report_polls": 4}))
-    params = {"level": "ad", "time_increment": "1", "date_preset": "last_7d", "fields": "ad_id,spend,actions",
-              "access_token": TOKEN}
+    params = {
+        "level": "ad",
+        "time_increment": "1",
+        "date_preset": "last_7d",
+        "fields": "ad_id,spend,actions",
+        "access_token": TOKEN,
+    }
     run_id = ok(http.post(f"{fresh.graph_url}/{ACT}/insights", data=params))["report_run_id"]
     assert run_id.isdigit()
     statuses = []
@@ -30,8 +46,9 @@ def test_async_report_lifecycle(fresh, http):
     rows, pages = page_all(http, fresh, f"{run_id}/insights", limit=25)
     assert len(pages) > 1 and all(set(r) >= {"ad_id", "spend", "date_start"} for r in rows)
     ok(http.post(fresh.url("/__sim/config"), json={"max_sync_insights_rows": 10**6}))
-    sync_rows = insights_rows(http, fresh, level="ad", time_increment=1, date_preset="last_7d",
-                              fields="ad_id,spend,actions")
+    sync_rows = insights_rows(
+        http, fresh, level="ad", time_increment=1, date_preset="last_7d", fields="ad_id,spend,actions"
+    )
     assert rows == sync_rows
     # failing run
     ok(http.post(fresh.url("/__sim/faults"), json={"fail_report_runs": 1}))

@@ -22,22 +22,33 @@ def _unsupported(method, object_id):
     return 33, f"Unsupported {method} request. Object with ID '{object_id}' does not exist"
 
 
-@pytest.mark.parametrize("method, path, route, answer", [
-    ("GET", "", "GET root", (None, "(#100) Unsupported request: the root path needs a batch parameter")),
-    ("POST", "me", "POST me", _unsupported("post", "me")),
-    ("GET", "me/friends", "GET me/friends", (None, "(#100) Tried accessing nonexisting field (friends) on node "
-                                                   "type (User)")),
-    ("GET", "me/adaccounts/x", "GET me/adaccounts", _unsupported("get", "me/adaccounts/x")),
-    ("PUT", "act_999", "PUT act", _unsupported("put", "act_999")),
-    ("POST", f"{ACT}/campaigns", "POST act/campaigns", _unsupported("post", f"{ACT}/campaigns")),
-    ("POST", "act_999/campaigns", "POST act/campaigns", _unsupported("post", "act_999")),
-    ("DELETE", f"{ACT}/insights", "DELETE act/insights", _unsupported("delete", ACT)),
-    ("GET", f"{ACT}/bogus", "GET act/bogus", (None, "(#100) Tried accessing nonexisting field (bogus) on node type "
-                                                    "(AdAccount)")),
-    ("GET", f"{ACT}/ads/x", "GET act/ads", _unsupported("get", f"{ACT}/ads/x")),
-    ("GET", "oauth/access_token/x", "GET node/access_token", _unsupported("get", "oauth/access_token/x")),
-    ("GET", "debug_token/x", "GET node/x", _unsupported("get", "debug_token")),
-])
+@pytest.mark.parametrize(
+    "method, path, route, answer",
+    [
+        ("GET", "", "GET root", (None, "(#100) Unsupported request: the root path needs a batch parameter")),
+        ("POST", "me", "POST me", _unsupported("post", "me")),
+        (
+            "GET",
+            "me/friends",
+            "GET me/friends",
+            (None, "(#100) Tried accessing nonexisting field (friends) on node type (User)"),
+        ),
+        ("GET", "me/adaccounts/x", "GET me/adaccounts", _unsupported("get", "me/adaccounts/x")),
+        ("PUT", "act_999", "PUT act", _unsupported("put", "act_999")),
+        ("POST", f"{ACT}/campaigns", "POST act/campaigns", _unsupported("post", f"{ACT}/campaigns")),
+        ("POST", "act_999/campaigns", "POST act/campaigns", _unsupported("post", "act_999")),
+        ("DELETE", f"{ACT}/insights", "DELETE act/insights", _unsupported("delete", ACT)),
+        (
+            "GET",
+            f"{ACT}/bogus",
+            "GET act/bogus",
+            (None, "(#100) Tried accessing nonexisting field (bogus) on node type (AdAccount)"),
+        ),
+        ("GET", f"{ACT}/ads/x", "GET act/ads", _unsupported("get", f"{ACT}/ads/x")),
+        ("GET", "oauth/access_token/x", "GET node/access_token", _unsupported("get", "oauth/access_token/x")),
+        ("GET", "debug_token/x", "GET node/x", _unsupported("get", "debug_token")),
+    ],
+)
 def test_paths_graph_does_not_serve(sim, http, method, path, route, answer):
     """Each answers as Graph does and is counted under the route it looks like."""
     ok(http.post(sim.url("/__sim/calls/reset")))

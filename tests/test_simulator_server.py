@@ -54,11 +54,15 @@ def test_chunked_request_body_closes_the_connection():
 
 
 def test_expect_100_continue_is_answered_before_the_body():
-    with SimulatorServer(BASE_CONFIG.replace(campaigns=1)) as server, \
-            socket.create_connection((server.host, server.port), timeout=5) as sock:
+    with (
+        SimulatorServer(BASE_CONFIG.replace(campaigns=1)) as server,
+        socket.create_connection((server.host, server.port), timeout=5) as sock,
+    ):
         body = b'{"usage_pct": 9}'
-        sock.sendall(b"POST /__sim/faults HTTP/1.1\r\nHost: sim\r\nExpect: 100-continue\r\n"
-                     b"Content-Length: %d\r\n\r\n" % len(body))
+        sock.sendall(
+            b"POST /__sim/faults HTTP/1.1\r\nHost: sim\r\nExpect: 100-continue\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body)
+        )
         assert sock.recv(64) == b"HTTP/1.1 100 Continue\r\n\r\n"
         sock.sendall(body)
         answer = http.client.HTTPResponse(sock)

@@ -27,6 +27,7 @@ class _Receiver(BaseHTTPRequestHandler):
 
     def do_GET(self):  # noqa: N802 - verification handshake
         from urllib.parse import parse_qs, urlsplit
+
         q = parse_qs(urlsplit(self.path).query)
         good = q.get("hub.verify_token") == ["metasync-sim"] and q.get("hub.mode") == ["subscribe"]
         out = q["hub.challenge"][0].encode() if good else b"no"
@@ -64,8 +65,7 @@ def test_signed_webhook_delivery(http):
             assert change["value"] == {"id": ad["id"], "level": "AD", "status_name": ad["effective_status"]}
             # mutate + notify delivers too
             camp = server.world.accounts[0]["_lists"]["campaign"][0]
-            res = ok(http.post(server.url("/__sim/mutate"), json={"action": "pause", "id": camp["id"],
-                                                                   "notify": True}))
+            res = ok(http.post(server.url("/__sim/mutate"), json={"action": "pause", "id": camp["id"], "notify": True}))
             assert res["results"][0]["webhook"]["status_code"] == 200
             value = json.loads(_Receiver.captured[-1][1])["entry"][0]["changes"][0]["value"]
             assert value == {"id": camp["id"], "level": "CAMPAIGN", "status_name": "PAUSED"}

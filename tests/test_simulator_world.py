@@ -15,12 +15,22 @@ def test_determinism():
 
     def rows(w):
         acct = w.accounts[0]
-        q = w.insights.build_query(acct, acct, {"level": "ad", "time_increment": "1", "date_preset": "last_30d",
-                                                "fields": "ad_id,spend,impressions,actions,action_values"})
+        q = w.insights.build_query(
+            acct,
+            acct,
+            {
+                "level": "ad",
+                "time_increment": "1",
+                "date_preset": "last_30d",
+                "fields": "ad_id,spend,impressions,actions,action_values",
+            },
+        )
         return w.insights.all_rows(q)
 
     assert rows(a) == rows(b)
     assert rows(a) != rows(c)
     multi = World(BASE_CONFIG.replace(accounts=2, campaigns=2))
     assert [x["id"] for x in multi.accounts] == ["act_1000000001", "act_1000000002"]
-    assert not {o["id"] for o in multi.accounts[0]["_lists"]["ad"]} & {o["id"] for o in multi.accounts[1]["_lists"]["ad"]}
+    assert not {o["id"] for o in multi.accounts[0]["_lists"]["ad"]} & {
+        o["id"] for o in multi.accounts[1]["_lists"]["ad"]
+    }

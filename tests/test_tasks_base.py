@@ -17,4 +17,3 @@ def test_retry_countdowns_double_each_time_plus_a_little_jitter(retries, minutes
 @pytest.mark.parametrize("asked", [0, 300, 12 * 60 * 60])
 def test_a_retry_never_comes_sooner_than_meta_asked(asked):
     assert max(asked, 60) <= retry_countdown(0, at_least=asked) <= max(asked, 60) + JITTER
-

@@ -40,8 +40,9 @@ def test_task_with_a_preset_pulls_those_days(connection, insights):
 
 
 def test_task_with_a_range_pulls_those_days(connection, insights):
-    result = sync_performance.apply(args=[str(connection.id)],
-                                    kwargs={"since": "2026-01-01", "until": "2026-01-03"}).get()
+    result = sync_performance.apply(
+        args=[str(connection.id)], kwargs={"since": "2026-01-01", "until": "2026-01-03"}
+    ).get()
 
     assert (result["since"], result["until"]) == ("2026-01-01", "2026-01-03")
 

@@ -76,8 +76,10 @@ def test_route_enqueues_sync_entity_for_every_connection_of_the_account(connecti
 
     route_ad_account_change.apply(args=["act_123", "AD", "5"]).get()
 
-    assert queued_tasks(redis_client) == [("sync_entity", [str(connection.id), "AD", "5"]),
-                                          ("sync_entity", [str(other_tenant.id), "AD", "5"])]
+    assert queued_tasks(redis_client) == [
+        ("sync_entity", [str(connection.id), "AD", "5"]),
+        ("sync_entity", [str(other_tenant.id), "AD", "5"]),
+    ]
 
 
 def test_route_for_an_account_without_connections_logs_a_warning(shared_db, redis_client, caplog):
@@ -104,15 +106,20 @@ def in_thread_worker():
     would close the test's MongoDB client, so that receiver sits this one out."""
     worker_process_init.disconnect(_connect_after_fork)
     try:
-        with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING",
-                          shutdown_timeout=10) as worker:
+        with start_worker(
+            celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10
+        ) as worker:
             yield worker
     finally:
         worker_process_init.connect(_connect_after_fork)
 
 
-def test_signed_post_updates_mongodb_through_a_real_worker(connection, graph, make_app,  # noqa: F811
-                                                           in_thread_worker):
+def test_signed_post_updates_mongodb_through_a_real_worker(
+    connection,
+    graph,
+    make_app,  # noqa: F811
+    in_thread_worker,
+):
     graph.add("GET", f"{GRAPH}/55", json=campaign("55", name="Renamed in Ads Manager"))
     graph.add("GET", f"{GRAPH}/66", json=ad("66", "77", "55"))
     graph.add("GET", f"{GRAPH}/77", json=ad_set("77", "55"))

@@ -85,8 +85,10 @@ def test_a_retry_after_a_published_delivery_is_a_duplicate(app, redis_client):
 def test_concurrent_deliveries_of_one_object_enqueue_it_at_least_once(app, redis_client):
     request = signed_request(envelope(entry("123", change("7", "AD"))))
     answers = []
-    threads = [threading.Thread(target=lambda: answers.append(app.test_client().post("/webhooks/meta", **request)))
-               for _ in range(4)]
+    threads = [
+        threading.Thread(target=lambda: answers.append(app.test_client().post("/webhooks/meta", **request)))
+        for _ in range(4)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

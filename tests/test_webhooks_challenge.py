@@ -12,8 +12,10 @@ from webhooks.challenge import resolve_meta_webhook_challenge
 
 @pytest.mark.services
 def test_handshake_echoes_the_challenge_as_plain_text(client):
-    response = client.get("/webhooks/meta", query_string={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN,
-                                                          "hub.challenge": "1158201444"})
+    response = client.get(
+        "/webhooks/meta",
+        query_string={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1158201444"},
+    )
     assert response.status_code == 200
     assert response.mimetype == "text/plain"
     assert response.get_data(as_text=True) == "1158201444"
@@ -21,8 +23,10 @@ def test_handshake_echoes_the_challenge_as_plain_text(client):
 
 @pytest.mark.services
 def test_handshake_with_a_wrong_token_is_forbidden(client):
-    response = client.get("/webhooks/meta", query_string={"hub.mode": "subscribe", "hub.verify_token": "guess",
-                                                          "hub.challenge": "1158201444"})
+    response = client.get(
+        "/webhooks/meta",
+        query_string={"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1158201444"},
+    )
     assert response.status_code == 403
     assert "1158201444" not in response.get_data(as_text=True)
 
@@ -50,8 +54,11 @@ def test_handshake_without_a_configured_token_is_unavailable(make_app):
 
 @pytest.mark.services
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(query=st.dictionaries(st.sampled_from(["hub.mode", "hub.verify_token", "hub.challenge", "x"]),
-                             st.text(max_size=300), max_size=4))
+@given(
+    query=st.dictionaries(
+        st.sampled_from(["hub.mode", "hub.verify_token", "hub.challenge", "x"]), st.text(max_size=300), max_size=4
+    )
+)
 def test_no_handshake_query_makes_the_receiver_fail(client, query):
     assert client.get("/webhooks/meta", query_string=query).status_code in (200, 400, 403)
 
@@ -62,18 +69,31 @@ def handshake(**overrides: str | None) -> dict[str, str]:
     return {key: value for key, value in query.items() if value is not None}
 
 
-@pytest.mark.parametrize("query, status", [
-    (handshake(), 200),
-    (handshake(**{"hub.verify_token": "guess"}), 403),
-    (handshake(**{"hub.verify_token": "vérifié"}), 403),  # not ASCII: still just a wrong token
-    (handshake(**{"hub.verify_token": ""}), 403),
-    (handshake(**{"hub.verify_token": None}), 400),
-    (handshake(**{"hub.mode": None}), 400),
-    (handshake(**{"hub.challenge": ""}), 400),
-    (handshake(**{"hub.mode": "unsubscribe"}), 400),
-    (handshake(**{"hub.challenge": "9" * 257}), 400),
-], ids=["ours", "wrong-token", "non-ascii-token", "empty-token", "no-token", "no-mode", "empty-challenge",
-        "other-mode", "long-challenge"])
+@pytest.mark.parametrize(
+    "query, status",
+    [
+        (handshake(), 200),
+        (handshake(**{"hub.verify_token": "guess"}), 403),
+        (handshake(**{"hub.verify_token": "vérifié"}), 403),  # not ASCII: still just a wrong token
+        (handshake(**{"hub.verify_token": ""}), 403),
+        (handshake(**{"hub.verify_token": None}), 400),
+        (handshake(**{"hub.mode": None}), 400),
+        (handshake(**{"hub.challenge": ""}), 400),
+        (handshake(**{"hub.mode": "unsubscribe"}), 400),
+        (handshake(**{"hub.challenge": "9" * 257}), 400),
+    ],
+    ids=[
+        "ours",
+        "wrong-token",
+        "non-ascii-token",
+        "empty-token",
+        "no-token",
+        "no-mode",
+        "empty-challenge",
+        "other-mode",
+        "long-challenge",
+    ],
+)
 def test_only_our_verify_token_gets_the_challenge_back(query, status):
     answer = resolve_meta_webhook_challenge(query, VERIFY_TOKEN)
     assert answer.status == status

@@ -16,10 +16,13 @@ def test_healthz_reports_both_dependencies_up(client):
 
 
 @pytest.mark.services
-@pytest.mark.parametrize("down, config_key, url", [
-    ("mongodb", "MONGODB_URI", "mongodb://127.0.0.1:{port}/metasync"),
-    ("redis", "REDIS_URL", "redis://127.0.0.1:{port}/15"),
-])
+@pytest.mark.parametrize(
+    "down, config_key, url",
+    [
+        ("mongodb", "MONGODB_URI", "mongodb://127.0.0.1:{port}/metasync"),
+        ("redis", "REDIS_URL", "redis://127.0.0.1:{port}/15"),
+    ],
+)
 def test_healthz_names_the_dependency_that_is_down(make_app, down, config_key, url):
     client = make_app(**{config_key: url.format(port=dead_port()), "WEBHOOK_HEALTH_TIMEOUT_SECONDS": 0.5}).test_client()
     started = time.monotonic()

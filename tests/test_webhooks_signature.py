@@ -28,8 +28,10 @@ def test_legacy_sha1_signature_is_accepted_when_sha256_is_absent(client, redis_c
 
 @pytest.mark.services
 def test_signature_covers_the_raw_bytes_not_reserialized_json(client, redis_client):
-    raw = b'{ "object" : "ad_account",\n "entry": [{"id": "123", "changes": [{"field": "in_process_ad_objects",' \
-          b' "value": {"id": "5", "level": "AD_SET", "status_name": "In \\u00e9tude"}}]}] }'
+    raw = (
+        b'{ "object" : "ad_account",\n "entry": [{"id": "123", "changes": [{"field": "in_process_ad_objects",'
+        b' "value": {"id": "5", "level": "AD_SET", "status_name": "In \\u00e9tude"}}]}] }'
+    )
     response = client.post("/webhooks/meta", **signed_request(raw))
 
     assert response.status_code == 200
@@ -100,19 +102,22 @@ BODY = b'{"object": "ad_account", "entry": []}'
 GOOD = compute_signature(BODY, APP_SECRET)
 
 
-@pytest.mark.parametrize("header, legacy, reason", [
-    (None, False, "missing"),
-    ("", False, "missing"),
-    ("md5=" + GOOD.partition("=")[2], False, "bad_prefix"),
-    ("sha256", False, "bad_prefix"),
-    (compute_signature(BODY, APP_SECRET, "sha1"), False, "bad_prefix"),  # a SHA-1 value in the SHA-256 header
-    (GOOD, True, "bad_prefix"),  # a SHA-256 value in the legacy header
-    ("sha256=" + "z" * 64, False, "malformed"),
-    ("sha256=" + GOOD.partition("=")[2][:-2], False, "malformed"),
-    ("sha256=" + "ab" * 32, False, "mismatch"),
-    (compute_signature(BODY, "not-the-app-secret"), False, "mismatch"),
-    (compute_signature(BODY + b" ", APP_SECRET), False, "mismatch"),
-])
+@pytest.mark.parametrize(
+    "header, legacy, reason",
+    [
+        (None, False, "missing"),
+        ("", False, "missing"),
+        ("md5=" + GOOD.partition("=")[2], False, "bad_prefix"),
+        ("sha256", False, "bad_prefix"),
+        (compute_signature(BODY, APP_SECRET, "sha1"), False, "bad_prefix"),  # a SHA-1 value in the SHA-256 header
+        (GOOD, True, "bad_prefix"),  # a SHA-256 value in the legacy header
+        ("sha256=" + "z" * 64, False, "malformed"),
+        ("sha256=" + GOOD.partition("=")[2][:-2], False, "malformed"),
+        ("sha256=" + "ab" * 32, False, "mismatch"),
+        (compute_signature(BODY, "not-the-app-secret"), False, "mismatch"),
+        (compute_signature(BODY + b" ", APP_SECRET), False, "mismatch"),
+    ],
+)
 def test_each_way_a_signature_is_wrong_has_its_reason_and_shows_no_digest(header, legacy, reason):
     with pytest.raises(WebhookSignatureError) as info:
         verify_meta_webhook_signature(header, BODY, APP_SECRET, legacy=legacy)
@@ -123,12 +128,15 @@ def test_each_way_a_signature_is_wrong_has_its_reason_and_shows_no_digest(header
     assert len(received) < 8 or received not in message
 
 
-@pytest.mark.parametrize("header, legacy, algorithm", [
-    (GOOD, False, "sha256"),
-    ("SHA256=" + GOOD.partition("=")[2].upper(), False, "sha256"),
-    (f"  {GOOD} ", False, "sha256"),
-    (compute_signature(BODY, APP_SECRET, "sha1"), True, "sha1"),
-])
+@pytest.mark.parametrize(
+    "header, legacy, algorithm",
+    [
+        (GOOD, False, "sha256"),
+        ("SHA256=" + GOOD.partition("=")[2].upper(), False, "sha256"),
+        (f"  {GOOD} ", False, "sha256"),
+        (compute_signature(BODY, APP_SECRET, "sha1"), True, "sha1"),
+    ],
+)
 def test_a_good_signature_is_accepted_whatever_its_case(header, legacy, algorithm):
     assert verify_meta_webhook_signature(header, BODY, APP_SECRET, legacy=legacy) == algorithm
 
@@ -138,11 +146,14 @@ def test_no_app_secret_is_a_deployment_error_not_a_bad_signature():
         verify_meta_webhook_signature(GOOD, BODY, "")
 
 
-@pytest.mark.parametrize("headers, picked", [
-    ({SIGNATURE_HEADER: "sha256=a", LEGACY_SIGNATURE_HEADER: "sha1=b"}, ("sha256=a", False)),
-    ({SIGNATURE_HEADER: "", LEGACY_SIGNATURE_HEADER: "sha1=b"}, ("", False)),  # present, even empty: no fallback
-    ({LEGACY_SIGNATURE_HEADER: "sha1=b"}, ("sha1=b", True)),
-    ({}, (None, False)),
-])
+@pytest.mark.parametrize(
+    "headers, picked",
+    [
+        ({SIGNATURE_HEADER: "sha256=a", LEGACY_SIGNATURE_HEADER: "sha1=b"}, ("sha256=a", False)),
+        ({SIGNATURE_HEADER: "", LEGACY_SIGNATURE_HEADER: "sha1=b"}, ("", False)),  # present, even empty: no fallback
+        ({LEGACY_SIGNATURE_HEADER: "sha1=b"}, ("sha1=b", True)),
+        ({}, (None, False)),
+    ],
+)
 def test_the_sha256_header_wins_whenever_it_is_present(headers, picked):
     assert pick_signature_header(headers) == picked

@@ -16,8 +16,9 @@ from webhooks.signature import LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, comput
 ROUTE = ROUTE_TASK
 
 
-def change(object_id: str = "1", level: str = "CAMPAIGN", field: str = "in_process_ad_objects",
-           **value: Any) -> dict[str, Any]:
+def change(
+    object_id: str = "1", level: str = "CAMPAIGN", field: str = "in_process_ad_objects", **value: Any
+) -> dict[str, Any]:
     return {"field": field, "value": {"id": object_id, "level": level, "status_name": "In process", **value}}
 
 
@@ -29,8 +30,14 @@ def envelope(*entries: dict[str, Any], obj: str = "ad_account") -> dict[str, Any
     return {"object": obj, "entry": list(entries) or [entry()]}
 
 
-def signed_request(body: Any = None, *, secret: str = APP_SECRET, algorithm: str = "sha256",
-                   signature: str | None = None, header: str | None = None) -> dict[str, Any]:
+def signed_request(
+    body: Any = None,
+    *,
+    secret: str = APP_SECRET,
+    algorithm: str = "sha256",
+    signature: str | None = None,
+    header: str | None = None,
+) -> dict[str, Any]:
     """Keyword arguments for `client.post`: `body` (a dict as JSON, or raw bytes) signed the way Meta signs it.
 
     Override one part per bad request: `secret` (signed with another key), `signature` (the exact header value),

@@ -50,7 +50,7 @@ class ChangeDispatcher:
                 self.publisher.publish(self.task_name, (change.ad_account_id, change.level, change.object_id))
                 published.append(key)
         except BrokerUnavailable as exc:
-            self._tidy_quietly([key for _, key in new[len(published):]])
+            self._tidy_quietly([key for _, key in new[len(published) :]])
             raise DispatchUnavailable(str(exc)) from exc
         finally:
             self._confirm_quietly(published)
@@ -71,16 +71,20 @@ class ChangeDispatcher:
             self.deduper.confirm(keys)
         except redis.RedisError:
             # Enqueued all the same; a redelivery within the window is enqueued again, which only re-reads.
-            log.warning("could not mark %d enqueued webhook changes; a redelivery will enqueue them again", len(keys),
-                        extra={"event": "webhook_dedupe_confirm_failed", "keys": len(keys)})
+            log.warning(
+                "could not mark %d enqueued webhook changes; a redelivery will enqueue them again",
+                len(keys),
+                extra={"event": "webhook_dedupe_confirm_failed", "keys": len(keys)},
+            )
 
 
 def build_dispatcher(config: Mapping[str, Any]) -> ChangeDispatcher:
     """A dispatcher for the Redis, broker and window in `config` (keys as in `webhooks.config`)."""
     timeout = config["WEBHOOK_BROKER_TIMEOUT_SECONDS"]
     client = redis.Redis.from_url(config["REDIS_URL"], socket_timeout=timeout, socket_connect_timeout=timeout)
-    return ChangeDispatcher(ChangeDeduper(client, config["WEBHOOK_DEDUPE_SECONDS"]),
-                            TaskPublisher(config["CELERY_BROKER_URL"], timeout))
+    return ChangeDispatcher(
+        ChangeDeduper(client, config["WEBHOOK_DEDUPE_SECONDS"]), TaskPublisher(config["CELERY_BROKER_URL"], timeout)
+    )
 
 
 @lru_cache(maxsize=1)
@@ -101,8 +105,12 @@ def handle_meta_webhook(payload: dict[str, Any], dispatcher: ChangeDispatcher | 
     enqueued, duplicates = (dispatcher or default_dispatcher()).dispatch(parsed.changes)
     summary = {"enqueued": enqueued, "duplicates": duplicates, "ignored": parsed.ignored, "invalid": parsed.invalid}
     if parsed.invalid:
-        log.warning("skipped %d malformed webhook changes", parsed.invalid,
-                    extra={"event": "webhook_changes_invalid", **summary})
-    log.info("webhook delivery handled", extra={"event": "webhook_received", "object": payload["object"][:64],
-                                                 **summary})
+        log.warning(
+            "skipped %d malformed webhook changes",
+            parsed.invalid,
+            extra={"event": "webhook_changes_invalid", **summary},
+        )
+    log.info(
+        "webhook delivery handled", extra={"event": "webhook_received", "object": payload["object"][:64], **summary}
+    )
     return summary

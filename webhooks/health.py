@@ -20,8 +20,11 @@ def redis_is_up(url: str, timeout: float) -> bool:
     try:
         return bool(client.ping())
     except (redis.RedisError, OSError) as exc:
-        log.warning("health check: Redis is down (%s)", exc.__class__.__name__,
-                    extra={"event": "healthcheck_failed", "dependency": "redis"})
+        log.warning(
+            "health check: Redis is down (%s)",
+            exc.__class__.__name__,
+            extra={"event": "healthcheck_failed", "dependency": "redis"},
+        )
         return False
     finally:
         client.close()
@@ -29,14 +32,18 @@ def redis_is_up(url: str, timeout: float) -> bool:
 
 def mongodb_is_up(uri: str, timeout: float) -> bool:
     ms = max(1, int(timeout * 1000))
-    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=ms, connectTimeoutMS=ms, socketTimeoutMS=ms,
-                                 connect=False)
+    client = pymongo.MongoClient(
+        uri, serverSelectionTimeoutMS=ms, connectTimeoutMS=ms, socketTimeoutMS=ms, connect=False
+    )
     try:
         client.admin.command("ping")
         return True
     except PyMongoError as exc:
-        log.warning("health check: MongoDB is down (%s)", exc.__class__.__name__,
-                    extra={"event": "healthcheck_failed", "dependency": "mongodb"})
+        log.warning(
+            "health check: MongoDB is down (%s)",
+            exc.__class__.__name__,
+            extra={"event": "healthcheck_failed", "dependency": "mongodb"},
+        )
         return False
     finally:
         client.close()

@@ -108,8 +108,10 @@ def extract_changes(payload: dict[str, Any]) -> ParsedDelivery:
     """Every object change in an ad-account delivery; other objects are acknowledged and ignored."""
     parsed = ParsedDelivery()
     if payload["object"] != AD_ACCOUNT_OBJECT:
-        parsed.ignored = sum(len(e["changes"]) if isinstance(e, dict) and isinstance(e.get("changes"), list) else 1
-                             for e in payload["entry"])
+        parsed.ignored = sum(
+            len(e["changes"]) if isinstance(e, dict) and isinstance(e.get("changes"), list) else 1
+            for e in payload["entry"]
+        )
         return parsed
     for entry in payload["entry"]:
         account = _account_id(entry.get("id")) if isinstance(entry, dict) else None

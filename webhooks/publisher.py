@@ -36,12 +36,15 @@ class TaskPublisher:
 
     def _connect(self) -> kombu.Connection:
         if self._connection is None or self._pid != os.getpid():
-            self._connection = kombu.Connection(self.broker_url, connect_timeout=self.timeout_seconds,
-                                                transport_options={
-                                                    **_RETRY_POLICY,
-                                                    "socket_connect_timeout": self.timeout_seconds,
-                                                    "socket_timeout": self.timeout_seconds,
-                                                })
+            self._connection = kombu.Connection(
+                self.broker_url,
+                connect_timeout=self.timeout_seconds,
+                transport_options={
+                    **_RETRY_POLICY,
+                    "socket_connect_timeout": self.timeout_seconds,
+                    "socket_timeout": self.timeout_seconds,
+                },
+            )
             self._pid = os.getpid()
         return self._connection
 

@@ -28,10 +28,14 @@ def run_self_test() -> dict[str, Any]:
     client = create_app().test_client()
     health = client.get("/healthz")
     headers = {"Content-Type": "application/json"}
-    signed = client.post("/webhooks/meta", data=SELF_TEST_BODY,
-                         headers={**headers, SIGNATURE_HEADER: compute_signature(SELF_TEST_BODY, secret)})
-    forged = client.post("/webhooks/meta", data=SELF_TEST_BODY,
-                         headers={**headers, SIGNATURE_HEADER: "sha256=" + "0" * 64})
+    signed = client.post(
+        "/webhooks/meta",
+        data=SELF_TEST_BODY,
+        headers={**headers, SIGNATURE_HEADER: compute_signature(SELF_TEST_BODY, secret)},
+    )
+    forged = client.post(
+        "/webhooks/meta", data=SELF_TEST_BODY, headers={**headers, SIGNATURE_HEADER: "sha256=" + "0" * 64}
+    )
     result: dict[str, Any] = {"healthz": health.status_code, "signed": signed.status_code, "forged": forged.status_code}
     if health.status_code != 200:
         result["healthz_body"] = health.get_json(silent=True)

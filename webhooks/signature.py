@@ -47,8 +47,9 @@ def pick_signature_header(headers: Mapping[str, str]) -> tuple[str | None, bool]
     return (legacy, True) if legacy is not None else (None, False)
 
 
-def verify_meta_webhook_signature(signature_header: str | None, raw_body: bytes, app_secret: str | None = None,
-                                  *, legacy: bool = False) -> str:
+def verify_meta_webhook_signature(
+    signature_header: str | None, raw_body: bytes, app_secret: str | None = None, *, legacy: bool = False
+) -> str:
     """Check `signature_header` against `raw_body` (the bytes as received); returns the algorithm used.
 
     `legacy=True` means the value came from `X-Hub-Signature` and must be `sha1=`; otherwise it must be `sha256=`.
@@ -62,7 +63,8 @@ def verify_meta_webhook_signature(signature_header: str | None, raw_body: bytes,
         raise WebhookSecretMissing("META_APP_SECRET is not set; webhook signatures cannot be verified")
     if not signature_header:
         raise WebhookSignatureError(
-            f"No signature: send {SIGNATURE_HEADER}: sha256=<hex HMAC of the body>", reason="missing")
+            f"No signature: send {SIGNATURE_HEADER}: sha256=<hex HMAC of the body>", reason="missing"
+        )
     algorithm = "sha1" if legacy else "sha256"
     prefix, sep, received = signature_header.strip().partition("=")
     if not sep or prefix.lower() != algorithm:

@@ -31,9 +31,14 @@ EXTENSION = "metasync_webhooks"
 
 
 def _error(status: int, message: str, reason: str, level: int = logging.WARNING) -> tuple[Response, int]:
-    log.log(level, "webhook rejected (%d %s): %s", status, reason, message,
-            extra={"event": "webhook_rejected", "status": status, "reason": reason,
-                   "remote_addr": request.remote_addr})
+    log.log(
+        level,
+        "webhook rejected (%d %s): %s",
+        status,
+        reason,
+        message,
+        extra={"event": "webhook_rejected", "status": status, "reason": reason, "remote_addr": request.remote_addr},
+    )
     return jsonify(error=message, reason=reason), status
 
 
@@ -47,9 +52,13 @@ def meta_challenge():
     answer = resolve_meta_webhook_challenge(request.args, current_app.config["META_APP_VERIFY_TOKEN"] or "")
     if answer.status != 200:
         level = logging.ERROR if answer.status == 503 else logging.WARNING
-        log.log(level, "webhook verification refused (%d): %s", answer.status, answer.body,
-                extra={"event": "webhook_challenge_rejected", "status": answer.status,
-                       "remote_addr": request.remote_addr})
+        log.log(
+            level,
+            "webhook verification refused (%d): %s",
+            answer.status,
+            answer.body,
+            extra={"event": "webhook_challenge_rejected", "status": answer.status, "remote_addr": request.remote_addr},
+        )
     response = Response(answer.body, status=answer.status, mimetype="text/plain")
     # The body echoes caller input: make sure no browser ever renders it as anything but text.
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -90,6 +99,7 @@ def meta_delivery():
 @bp.get("/healthz")
 def healthz():
     config = current_app.config
-    report, healthy = check_dependencies(config["REDIS_URL"], config["MONGODB_URI"],
-                                         config["WEBHOOK_HEALTH_TIMEOUT_SECONDS"])
+    report, healthy = check_dependencies(
+        config["REDIS_URL"], config["MONGODB_URI"], config["WEBHOOK_HEALTH_TIMEOUT_SECONDS"]
+    )
     return jsonify(report), 200 if healthy else 503

@@ -67,8 +67,10 @@ def selected_connections(tenant: str | None, connection_id: str | None) -> list:
         stopped = select_connections(tenant=tenant, include_inactive=True)
         if stopped:
             listed = ", ".join(f"{c.ad_account_id} is {c.status}" for c in stopped[:5])
-            raise CliError(f"no connection{scope} may sync ({listed}); re-authenticate with "
-                           f"`metasync connections add`", EXIT_FAILED)
+            raise CliError(
+                f"no connection{scope} may sync ({listed}); re-authenticate with `metasync connections add`",
+                EXIT_FAILED,
+            )
         raise CliError(f"no active connections{scope}; add one with `metasync connections add`", EXIT_FAILED)
     return chosen
 
@@ -89,33 +91,48 @@ def run_connections(connections_: Iterable, job, as_json: bool, describe, lock_k
 
     failures = 0
     for connection in connections_:
-        base = {"connection_id": str(connection.id), "tenant_id": connection.tenant_id,
-                "ad_account_id": connection.ad_account_id}
+        base = {
+            "connection_id": str(connection.id),
+            "tenant_id": connection.tenant_id,
+            "ad_account_id": connection.ad_account_id,
+        }
         try:
             with guarded_job(connection, lock_kind), _progress(connection, enabled=not as_json) as progress:
                 result = job(connection, progress)
         except ConnectionInactive as exc:
             failures += 1
-            emit({**base, "status": "failed", "error": str(exc)}, as_json,
-                 f"{connection.ad_account_id}: skipped, {exc} "
-                 f"({exc.reason or 're-authenticate with `metasync connections add`'})")
+            emit(
+                {**base, "status": "failed", "error": str(exc)},
+                as_json,
+                f"{connection.ad_account_id}: skipped, {exc} "
+                f"({exc.reason or 're-authenticate with `metasync connections add`'})",
+            )
             continue
         except LockBusy:
             failures += 1
-            emit({**base, "status": "skipped", "error": "another sync of this connection is running"}, as_json,
-                  f"{connection.ad_account_id}: skipped, another sync of this connection is running")
+            emit(
+                {**base, "status": "skipped", "error": "another sync of this connection is running"},
+                as_json,
+                f"{connection.ad_account_id}: skipped, another sync of this connection is running",
+            )
             continue
         except SyncFailed as exc:
             failures += 1
-            emit({**base, **exc.result, "status": "failed", "error": exc.message}, as_json,
-                  f"{connection.ad_account_id}: failed: {exc.message}")
+            emit(
+                {**base, **exc.result, "status": "failed", "error": exc.message},
+                as_json,
+                f"{connection.ad_account_id}: failed: {exc.message}",
+            )
             continue
         except ConfigError as exc:
             raise CliError(str(exc)) from None
         except Exception as exc:  # one connection's failure must not stop the others
             failures += 1
-            emit({**base, "status": "failed", "error": f"{exc.__class__.__name__}: {exc}"}, as_json,
-                  f"{connection.ad_account_id}: failed: {exc.__class__.__name__}: {exc}")
+            emit(
+                {**base, "status": "failed", "error": f"{exc.__class__.__name__}: {exc}"},
+                as_json,
+                f"{connection.ad_account_id}: failed: {exc.__class__.__name__}: {exc}",
+            )
             continue
         emit({**base, **result, "status": "ok"}, as_json, describe(connection, result))
     return failures

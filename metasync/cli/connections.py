@@ -49,8 +49,10 @@ def connections_add(ctx, tenant: str, ad_account: str, token: str, user_id: str 
         connection, created = upsert_connection(tenant, ad_account, token, user_id, expiry)
     except (ValueError, ConfigError) as exc:  # a malformed id, or no usable TOKEN_ENCRYPTION_KEY
         raise CliError(str(exc)) from None
-    click.echo(f"{'added' if created else 'updated'} connection {connection.id} "
-               f"(tenant {connection.tenant_id}, {connection.ad_account_id})")
+    click.echo(
+        f"{'added' if created else 'updated'} connection {connection.id} "
+        f"(tenant {connection.tenant_id}, {connection.ad_account_id})"
+    )
 
 
 @connections.command("list")
@@ -67,10 +69,22 @@ def connections_list(ctx, tenant: str | None, as_json: bool):
         for row in rows:
             click.echo(json.dumps(row, default=str))
         return
-    print_table(["id", "tenant", "ad account", "status", "token expires", "last sync", "last error"],
-                 [[r["id"], r["tenant_id"], r["ad_account_id"], r["status"], r["token_expires_at"] or "-",
-                   r["last_synced_at"] or "never", (r["last_error"] or "")[:60]] for r in rows],
-                 empty="no connections")
+    print_table(
+        ["id", "tenant", "ad account", "status", "token expires", "last sync", "last error"],
+        [
+            [
+                r["id"],
+                r["tenant_id"],
+                r["ad_account_id"],
+                r["status"],
+                r["token_expires_at"] or "-",
+                r["last_synced_at"] or "never",
+                (r["last_error"] or "")[:60],
+            ]
+            for r in rows
+        ],
+        empty="no connections",
+    )
 
 
 @connections.command("remove")

@@ -15,6 +15,15 @@ def main(ctx: click.Context, verbose: bool) -> None:
     ctx.obj = {"verbose": verbose}
 
 
-for command in (connections.connections, sync.sync_command, performance.performance_command, ops.check_command,
-                ops.doctor_command, ops.status_command, ops.keygen, demo.demo_command, simulator.build_command()):
+for command in (
+    connections.connections,
+    sync.sync_command,
+    performance.performance_command,
+    ops.check_command,
+    ops.doctor_command,
+    ops.status_command,
+    ops.keygen,
+    demo.demo_command,
+    simulator.build_command(),
+):
     main.add_command(command)

@@ -30,8 +30,9 @@ def _checks_output(checks, as_json: bool) -> None:
     from metasync.ops.doctor import all_passed
 
     if as_json:
-        click.echo(json.dumps({"ok": all_passed(checks), "checks": [c.as_dict() for c in checks]},
-                              default=str, sort_keys=True))
+        click.echo(
+            json.dumps({"ok": all_passed(checks), "checks": [c.as_dict() for c in checks]}, default=str, sort_keys=True)
+        )
         return
     print_table(["check", "result", "reason"], [[c.name, c.status.upper(), c.detail] for c in checks])
 
@@ -60,8 +61,11 @@ def check_command(ctx, tenant: str | None, connection_id: str | None, as_json: b
 
 @click.command("doctor")
 @click.option("--live", "live", default=None, metavar="CONNECTION", help="Also sync this connection for real.")
-@click.option("--no-workers-ok", is_flag=True,
-              help="No Celery workers or beat expected (loop mode or cron): report them as warnings, not failures.")
+@click.option(
+    "--no-workers-ok",
+    is_flag=True,
+    help="No Celery workers or beat expected (loop mode or cron): report them as warnings, not failures.",
+)
 @click.option("--create-indexes", is_flag=True, help="Create missing MongoDB indexes before checking them.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object: ok and the checks.")
 @click.pass_context
@@ -86,8 +90,13 @@ def doctor_command(ctx, live: str | None, no_workers_ok: bool, create_indexes: b
 @click.command("status")
 @click.option("--tenant", default=None, help="Only this tenant's connections.")
 @click.option("--connection", "connection_id", default=None, help="Only this connection.")
-@click.option("--limit", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Runs shown per connection and kind, newest first.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Runs shown per connection and kind, newest first.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per run, one per line.")
 @click.pass_context
 def status_command(ctx, tenant: str | None, connection_id: str | None, limit: int, as_json: bool):
@@ -103,12 +112,23 @@ def status_command(ctx, tenant: str | None, connection_id: str | None, limit: in
         return
     print_table(
         ["connection", "tenant", "ad account", "kind", "started (UTC)", "took", "result", "counts", "calls", "errors"],
-        [[r["connection_id"], r["tenant_id"], r["ad_account_id"], (r["kind"] or "-").lower(),
-          (r.get("started_at") or "never")[:19].replace("T", " "), format_duration(r.get("duration_ms")),
-          r["status"].lower() + (f" ({r['trigger']})" if r.get("trigger") else ""),
-          format_counts(r.get("counts") or {}), r.get("api_calls", "-"),
-          _errors_cell(r)] for r in rows],
-        empty="no connections")
+        [
+            [
+                r["connection_id"],
+                r["tenant_id"],
+                r["ad_account_id"],
+                (r["kind"] or "-").lower(),
+                (r.get("started_at") or "never")[:19].replace("T", " "),
+                format_duration(r.get("duration_ms")),
+                r["status"].lower() + (f" ({r['trigger']})" if r.get("trigger") else ""),
+                format_counts(r.get("counts") or {}),
+                r.get("api_calls", "-"),
+                _errors_cell(r),
+            ]
+            for r in rows
+        ],
+        empty="no connections",
+    )
 
 
 def _errors_cell(row: dict) -> str:

@@ -29,9 +29,11 @@ def _date_args(preset: str | None, since: str | None, until: str | None) -> dict
 
 
 def _describe(connection, result: dict[str, Any]) -> str:
-    text = (f"{connection.ad_account_id} ({result['since']}..{result['until']}): {result['campaigns']} campaign, "
-            f"{result['ad_sets']} ad set, {result['ads']} ad rows in {result['duration_ms']} ms, "
-            f"{result['api_calls']} Graph calls")
+    text = (
+        f"{connection.ad_account_id} ({result['since']}..{result['until']}): {result['campaigns']} campaign, "
+        f"{result['ad_sets']} ad set, {result['ads']} ad rows in {result['duration_ms']} ms, "
+        f"{result['api_calls']} Graph calls"
+    )
     if result.get("errors"):
         text += f", {result['errors']} errors (see `sync_runs`)"
     return text
@@ -40,8 +42,9 @@ def _describe(connection, result: dict[str, Any]) -> str:
 @click.command("performance")
 @click.option("--tenant", default=None, help="Only this tenant's connections.")
 @click.option("--connection", "connection_id", default=None, help="Only this connection.")
-@click.option("--preset", default=None,
-              help=f"A Meta date preset (default {DEFAULT_PRESET}; with --loop: the lookback policy).")
+@click.option(
+    "--preset", default=None, help=f"A Meta date preset (default {DEFAULT_PRESET}; with --loop: the lookback policy)."
+)
 @click.option("--since", default=None, help="First day, YYYY-MM-DD (with --until).")
 @click.option("--until", default=None, help="Last day, YYYY-MM-DD, included.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON result object per connection, one per line.")
@@ -60,8 +63,9 @@ def performance_command(ctx, tenant, connection_id, preset, since, until, as_jso
     scheduled = loop and not (preset or since or until)
     dates = None if scheduled else _date_args(preset, since, until)
     bootstrap(ctx.obj["verbose"])
-    interval_seconds = loop_interval_seconds(loop, interval, iterations,
-                                             get_settings().performance_sync_interval_minutes)
+    interval_seconds = loop_interval_seconds(
+        loop, interval, iterations, get_settings().performance_sync_interval_minutes
+    )
     trigger = "loop" if loop else "cli"
 
     def job(connection, progress):

@@ -23,8 +23,16 @@ def _click_options(parser: argparse.ArgumentParser) -> list:
         elif isinstance(action, argparse._AppendAction):
             options.append(click.option(*action.option_strings, action.dest, multiple=True, help=help_text))
         else:
-            options.append(click.option(*action.option_strings, action.dest, type=action.type or str,
-                                        default=action.default, show_default=False, help=help_text))
+            options.append(
+                click.option(
+                    *action.option_strings,
+                    action.dest,
+                    type=action.type or str,
+                    default=action.default,
+                    show_default=False,
+                    help=help_text,
+                )
+            )
     return options
 
 

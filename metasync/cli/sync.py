@@ -12,9 +12,11 @@ from metasync.settings import get_settings
 
 
 def _describe_sync(connection, result: dict[str, Any]) -> str:
-    text = (f"{connection.ad_account_id} ({result['mode']}): {result['campaigns_synced']} campaigns, "
-            f"{result['ad_sets_synced']} ad sets, {result['ads_synced']} ads in {result['duration_ms']} ms, "
-            f"{result['api_calls']} Graph calls")
+    text = (
+        f"{connection.ad_account_id} ({result['mode']}): {result['campaigns_synced']} campaigns, "
+        f"{result['ad_sets_synced']} ad sets, {result['ads_synced']} ads in {result['duration_ms']} ms, "
+        f"{result['api_calls']} Graph calls"
+    )
     if result.get("errors"):
         text += f", {result['errors']} objects skipped"
     if result.get("performance"):
@@ -39,13 +41,17 @@ def sync_command(ctx, tenant, connection_id, full, performance, as_json, loop, i
     interval_seconds = loop_interval_seconds(loop, interval, iterations, get_settings().meta_sync_interval_minutes)
 
     def job(connection, progress):
-        return sync_connection_data(connection, performance=performance, full=full,
-                                    trigger="loop" if loop else "cli", progress=progress)
+        return sync_connection_data(
+            connection, performance=performance, full=full, trigger="loop" if loop else "cli", progress=progress
+        )
 
     if loop:
-        loop_connections(lambda: selected_connections(tenant, connection_id),
-                         lambda chosen: run_connections(chosen, job, as_json, _describe_sync),
-                         interval_seconds, iterations)
+        loop_connections(
+            lambda: selected_connections(tenant, connection_id),
+            lambda chosen: run_connections(chosen, job, as_json, _describe_sync),
+            interval_seconds,
+            iterations,
+        )
         ctx.exit(EXIT_OK)
     chosen = selected_connections(tenant, connection_id)
     failures = run_connections(chosen, job, as_json, _describe_sync)

@@ -30,8 +30,9 @@ def get_connection(connection_id: str) -> MetaConnection | None:
     return MetaConnection.objects(id=oid).first()
 
 
-def upsert_connection(tenant_id: str, ad_account_id: str, token: str, user_id: str | None = None,
-                      expires_at: datetime | None = None) -> tuple[MetaConnection, bool]:
+def upsert_connection(
+    tenant_id: str, ad_account_id: str, token: str, user_id: str | None = None, expires_at: datetime | None = None
+) -> tuple[MetaConnection, bool]:
     """Create the connection, or give an existing one (same tenant and account) its new token and reactivate it."""
     account = normalize_ad_account_id(ad_account_id)
     connection = MetaConnection.objects(tenant_id=tenant_id, ad_account_id=account).first()

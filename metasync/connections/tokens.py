@@ -44,9 +44,17 @@ def refresh_connection_token(connection: MetaConnection, client: GraphClient | N
     connection.set_access_token(token, expires_at)
     MetaConnection.objects(id=connection.id).update_one(
         set__access_token_encrypted=connection.access_token_encrypted,
-        set__token_expires_at=expires_at, set__updated_at=utcnow())
-    log.info("access token exchanged", extra={"event": "token_refreshed", "tenant_id": connection.tenant_id,
-                                               "ad_account_id": connection.ad_account_id})
+        set__token_expires_at=expires_at,
+        set__updated_at=utcnow(),
+    )
+    log.info(
+        "access token exchanged",
+        extra={
+            "event": "token_refreshed",
+            "tenant_id": connection.tenant_id,
+            "ad_account_id": connection.ad_account_id,
+        },
+    )
     return True
 
 
@@ -60,8 +68,11 @@ def ensure_connection_access_token(connection: MetaConnection, client: GraphClie
             raise
         except (GraphError, ConfigError) as exc:
             # Still valid for now: keep using it and try again next time.
-            log.warning("token exchange failed, using the current token: %s", exc.__class__.__name__,
-                        extra={"event": "token_refresh_failed", "tenant_id": connection.tenant_id})
+            log.warning(
+                "token exchange failed, using the current token: %s",
+                exc.__class__.__name__,
+                extra={"event": "token_refresh_failed", "tenant_id": connection.tenant_id},
+            )
     return connection.access_token
 
 
@@ -71,33 +82,52 @@ def refresh_expiring_tokens(client: GraphClient | None = None, window_days: int 
     are left for the next run. Returns a summary."""
     client = client or default_client()
     window = timedelta(days=client.settings.token_refresh_window_days if window_days is None else window_days)
-    due = MetaConnection.objects(status__in=SYNCABLE_STATUSES, token_expires_at__ne=None,
-                                 token_expires_at__lte=utcnow() + window).order_by("tenant_id", "ad_account_id")
+    due = MetaConnection.objects(
+        status__in=SYNCABLE_STATUSES, token_expires_at__ne=None, token_expires_at__lte=utcnow() + window
+    ).order_by("tenant_id", "ad_account_id")
     summary: dict[str, Any] = {"due": 0, "refreshed": 0, "expired": 0, "failed": 0}
     for connection in due:
         summary["due"] += 1
-        fields = {"tenant_id": connection.tenant_id, "ad_account_id": connection.ad_account_id,
-                  "connection_id": str(connection.id)}
+        fields = {
+            "tenant_id": connection.tenant_id,
+            "ad_account_id": connection.ad_account_id,
+            "connection_id": str(connection.id),
+        }
         try:
             refresh_connection_token(connection, client)
         except TokenError as exc:
             summary["expired"] += 1
-            log.warning("token of %s %s cannot be renewed; the tenant must re-authenticate",
-                        connection.tenant_id, connection.ad_account_id,
-                        extra={"event": "token_expired", **fields, "reason": redact(exc.message or str(exc))[:200]})
+            log.warning(
+                "token of %s %s cannot be renewed; the tenant must re-authenticate",
+                connection.tenant_id,
+                connection.ad_account_id,
+                extra={"event": "token_expired", **fields, "reason": redact(exc.message or str(exc))[:200]},
+            )
         except (GraphError, ConfigError) as exc:
             summary["failed"] += 1
-            log.warning("token of %s %s not renewed this time: %s", connection.tenant_id, connection.ad_account_id,
-                        exc.__class__.__name__, extra={"event": "token_refresh_failed", **fields,
-                                                       "error": exc.__class__.__name__})
+            log.warning(
+                "token of %s %s not renewed this time: %s",
+                connection.tenant_id,
+                connection.ad_account_id,
+                exc.__class__.__name__,
+                extra={"event": "token_refresh_failed", **fields, "error": exc.__class__.__name__},
+            )
         else:
             summary["refreshed"] += 1
     tenants = sorted(set(MetaConnection.objects(status="EXPIRED").distinct("tenant_id")))
     summary["reauthenticate"] = tenants
     if tenants:
-        log.warning("tenants that must re-authenticate: %s", ", ".join(tenants),
-                    extra={"event": "reauthentication_needed", "tenants": tenants, "count": len(tenants)})
-    log.info("token refresh finished: %d due, %d renewed, %d expired, %d failed", summary["due"],
-             summary["refreshed"], summary["expired"], summary["failed"],
-             extra={"event": "tokens_refreshed", **{k: summary[k] for k in ("due", "refreshed", "expired", "failed")}})
+        log.warning(
+            "tenants that must re-authenticate: %s",
+            ", ".join(tenants),
+            extra={"event": "reauthentication_needed", "tenants": tenants, "count": len(tenants)},
+        )
+    log.info(
+        "token refresh finished: %d due, %d renewed, %d expired, %d failed",
+        summary["due"],
+        summary["refreshed"],
+        summary["expired"],
+        summary["failed"],
+        extra={"event": "tokens_refreshed", **{k: summary[k] for k in ("due", "refreshed", "expired", "failed")}},
+    )
     return summary

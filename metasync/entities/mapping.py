@@ -199,11 +199,13 @@ def map_issues(issues: Any) -> list[dict[str, Any]]:
     out = []
     for issue in issues or []:
         if isinstance(issue, dict):
-            out.append({
-                "error_code": issue.get("error_code"),
-                "summary": issue.get("error_summary"),
-                "message": issue.get("error_message"),
-                "type": issue.get("error_type"),
-                "level": issue.get("level"),
-            })
+            out.append(
+                {
+                    "error_code": issue.get("error_code"),
+                    "summary": issue.get("error_summary"),
+                    "message": issue.get("error_message"),
+                    "type": issue.get("error_type"),
+                    "level": issue.get("level"),
+                }
+            )
     return out

@@ -46,9 +46,13 @@ class _EntityRefresh:
     def refresh(self, spec: EntitySpec, object_id: str) -> None:
         self._visited.add(object_id)
         try:
-            payload = self.client.fetch_node(self.token, object_id, {"fields": spec.fields_param()},
-                                             user_id=self.connection.meta_user_id,
-                                             account_id=self.connection.ad_account_id)
+            payload = self.client.fetch_node(
+                self.token,
+                object_id,
+                {"fields": spec.fields_param()},
+                user_id=self.connection.meta_user_id,
+                account_id=self.connection.ad_account_id,
+            )
         except InvalidRequestError as exc:
             if not _is_gone(exc):
                 raise
@@ -56,9 +60,16 @@ class _EntityRefresh:
             return
         if not self._in_account(payload):
             # The token may see other accounts; storing their objects under this connection would mislabel them.
-            log.warning("webhook named %s %s of another ad account; not stored", spec.level, object_id,
-                        extra={"event": "webhook_foreign_object", "tenant_id": self.connection.tenant_id,
-                               "ad_account_id": self.connection.ad_account_id})
+            log.warning(
+                "webhook named %s %s of another ad account; not stored",
+                spec.level,
+                object_id,
+                extra={
+                    "event": "webhook_foreign_object",
+                    "tenant_id": self.connection.tenant_id,
+                    "ad_account_id": self.connection.ad_account_id,
+                },
+            )
             self.counts["skipped_foreign"] += 1
             return
         upsert_payload(spec, payload, self.connection)
@@ -81,12 +92,14 @@ class _EntityRefresh:
         """Same marks as the full sync's sweep; an object never stored stays unknown (no empty placeholder)."""
         result = spec.collection.update_one(
             {"_id": entity_key(self.connection.tenant_id, meta_id)},
-            {"$set": {"status": "DELETED", "missing_from_meta": True, "synced_at": now_ms()}})
+            {"$set": {"status": "DELETED", "missing_from_meta": True, "synced_at": now_ms()}},
+        )
         return result.modified_count
 
 
-def sync_object_from_webhook(connection: MetaConnection, spec: EntitySpec, object_id: str,
-                             client: GraphClient | None = None) -> dict[str, Any]:
+def sync_object_from_webhook(
+    connection: MetaConnection, spec: EntitySpec, object_id: str, client: GraphClient | None = None
+) -> dict[str, Any]:
     """Re-read one object (and its missing parents) from Meta into MongoDB; returns counts.
 
     Raises SyncFailed when it cannot be done and retrying will not help (the token is dead: connection marked
@@ -108,18 +121,21 @@ def sync_object_from_webhook(connection: MetaConnection, spec: EntitySpec, objec
     return run.result()
 
 
-def sync_campaign_from_webhook(connection: MetaConnection, object_id: str,
-                               client: GraphClient | None = None) -> dict[str, Any]:
+def sync_campaign_from_webhook(
+    connection: MetaConnection, object_id: str, client: GraphClient | None = None
+) -> dict[str, Any]:
     return sync_object_from_webhook(connection, CAMPAIGN, object_id, client)
 
 
-def sync_ad_set_from_webhook(connection: MetaConnection, object_id: str,
-                             client: GraphClient | None = None) -> dict[str, Any]:
+def sync_ad_set_from_webhook(
+    connection: MetaConnection, object_id: str, client: GraphClient | None = None
+) -> dict[str, Any]:
     return sync_object_from_webhook(connection, AD_SET, object_id, client)
 
 
-def sync_ad_from_webhook(connection: MetaConnection, object_id: str,
-                         client: GraphClient | None = None) -> dict[str, Any]:
+def sync_ad_from_webhook(
+    connection: MetaConnection, object_id: str, client: GraphClient | None = None
+) -> dict[str, Any]:
     return sync_object_from_webhook(connection, AD, object_id, client)
 
 
@@ -130,8 +146,9 @@ SYNC_BY_LEVEL = {
 }
 
 
-def sync_entity_from_webhook(connection: MetaConnection, level: str, object_id: str,
-                             client: GraphClient | None = None) -> dict[str, Any]:
+def sync_entity_from_webhook(
+    connection: MetaConnection, level: str, object_id: str, client: GraphClient | None = None
+) -> dict[str, Any]:
     """Dispatch by Meta's level name (CAMPAIGN, AD_SET, AD); ValueError for any other."""
     try:
         sync = SYNC_BY_LEVEL[level]

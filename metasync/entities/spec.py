@@ -28,12 +28,35 @@ from metasync.entities.mapping import (
 from metasync.graph.ids import is_meta_id
 from metasync.store.documents import Ad, AdSet, Campaign, entity_key
 
-COMMON_FIELDS = ("id", "account_id", "name", "status", "configured_status", "effective_status", "created_time",
-                 "updated_time", "issues_info", "recommendations")
+COMMON_FIELDS = (
+    "id",
+    "account_id",
+    "name",
+    "status",
+    "configured_status",
+    "effective_status",
+    "created_time",
+    "updated_time",
+    "issues_info",
+    "recommendations",
+)
 
-CREATIVE_FIELDS = ("id", "name", "status", "title", "body", "call_to_action_type", "image_url", "image_hash",
-                   "video_id", "thumbnail_url", "object_story_id", "effective_object_story_id", "url_tags",
-                   "object_story_spec")
+CREATIVE_FIELDS = (
+    "id",
+    "name",
+    "status",
+    "title",
+    "body",
+    "call_to_action_type",
+    "image_url",
+    "image_hash",
+    "video_id",
+    "thumbnail_url",
+    "object_story_id",
+    "effective_object_story_id",
+    "url_tags",
+    "object_story_spec",
+)
 
 
 @dataclass(frozen=True)
@@ -103,26 +126,40 @@ def _strings(value: Any) -> list[str]:
     return [str(item) for item in value or []]
 
 
-BUDGETS = (Column("daily_budget", convert=minor_units), Column("lifetime_budget", convert=minor_units),
-           Column("budget_remaining", convert=minor_units))
+BUDGETS = (
+    Column("daily_budget", convert=minor_units),
+    Column("lifetime_budget", convert=minor_units),
+    Column("budget_remaining", convert=minor_units),
+)
 
 CAMPAIGN_COLUMNS = BUDGETS + (
-    Column("objective"), Column("buying_type"), Column("bid_strategy"), Column("spend_cap", convert=minor_units),
-    Column("special_ad_categories", convert=_strings), Column("start_time", convert=parse_meta_time),
+    Column("objective"),
+    Column("buying_type"),
+    Column("bid_strategy"),
+    Column("spend_cap", convert=minor_units),
+    Column("special_ad_categories", convert=_strings),
+    Column("start_time", convert=parse_meta_time),
     Column("stop_time", convert=parse_meta_time),
 )
 
 AD_SET_COLUMNS = BUDGETS + (
-    Column("campaign_id", convert=_id), Column("optimization_goal"), Column("billing_event"), Column("bid_strategy"),
-    Column("bid_amount", convert=minor_units), Column("start_time", convert=parse_meta_time),
-    Column("end_time", convert=parse_meta_time), Column("destination_type"), Column("promoted_object", convert=_dict),
+    Column("campaign_id", convert=_id),
+    Column("optimization_goal"),
+    Column("billing_event"),
+    Column("bid_strategy"),
+    Column("bid_amount", convert=minor_units),
+    Column("start_time", convert=parse_meta_time),
+    Column("end_time", convert=parse_meta_time),
+    Column("destination_type"),
+    Column("promoted_object", convert=_dict),
     Column("targeting", convert=map_targeting),
     Column("learning_phase_status", "learning_stage_info", lambda value: _dict(value).get("status")),
     Column("learning_stage_info", convert=_dict),
 )
 
 AD_COLUMNS = (
-    Column("ad_set_id", "adset_id", _id), Column("campaign_id", convert=_id),
+    Column("ad_set_id", "adset_id", _id),
+    Column("campaign_id", convert=_id),
     Column("creative", "creative{" + ",".join(CREATIVE_FIELDS) + "}", map_creative),
     Column("review_feedback", "ad_review_feedback", lambda value: map_review_feedback(value)[0]),
     Column("policy_violations", "ad_review_feedback", lambda value: map_review_feedback(value)[1]),
@@ -159,19 +196,55 @@ class EntitySpec:
         return self.document._get_collection()
 
 
-CAMPAIGN = EntitySpec(kind="campaigns", level="CAMPAIGN", edge="campaigns", filter_prefix="campaign",
-                      columns=CAMPAIGN_COLUMNS, document=Campaign, parent_keys=(), count_key="campaigns_synced")
+CAMPAIGN = EntitySpec(
+    kind="campaigns",
+    level="CAMPAIGN",
+    edge="campaigns",
+    filter_prefix="campaign",
+    columns=CAMPAIGN_COLUMNS,
+    document=Campaign,
+    parent_keys=(),
+    count_key="campaigns_synced",
+)
 
-AD_SET = EntitySpec(kind="ad_sets", level="AD_SET", edge="adsets", filter_prefix="adset", columns=AD_SET_COLUMNS,
-                    document=AdSet, parent_keys=(("campaign_id", "CAMPAIGN"),), count_key="ad_sets_synced")
+AD_SET = EntitySpec(
+    kind="ad_sets",
+    level="AD_SET",
+    edge="adsets",
+    filter_prefix="adset",
+    columns=AD_SET_COLUMNS,
+    document=AdSet,
+    parent_keys=(("campaign_id", "CAMPAIGN"),),
+    count_key="ad_sets_synced",
+)
 
-AD = EntitySpec(kind="ads", level="AD", edge="ads", filter_prefix="ad", columns=AD_COLUMNS, document=Ad,
-                parent_keys=(("adset_id", "AD_SET"), ("campaign_id", "CAMPAIGN")), count_key="ads_synced")
+AD = EntitySpec(
+    kind="ads",
+    level="AD",
+    edge="ads",
+    filter_prefix="ad",
+    columns=AD_COLUMNS,
+    document=Ad,
+    parent_keys=(("adset_id", "AD_SET"), ("campaign_id", "CAMPAIGN")),
+    count_key="ads_synced",
+)
 
 ENTITY_SPECS: tuple[EntitySpec, ...] = (CAMPAIGN, AD_SET, AD)
 SPECS_BY_LEVEL = {spec.level: spec for spec in ENTITY_SPECS}
-ALL_EFFECTIVE_STATUSES = ("ACTIVE", "PAUSED", "DELETED", "ARCHIVED", "IN_PROCESS", "WITH_ISSUES", "CAMPAIGN_PAUSED",
-                          "ADSET_PAUSED", "DISAPPROVED", "PENDING_REVIEW", "PREAPPROVED", "PENDING_BILLING_INFO")
+ALL_EFFECTIVE_STATUSES = (
+    "ACTIVE",
+    "PAUSED",
+    "DELETED",
+    "ARCHIVED",
+    "IN_PROCESS",
+    "WITH_ISSUES",
+    "CAMPAIGN_PAUSED",
+    "ADSET_PAUSED",
+    "DISAPPROVED",
+    "PENDING_REVIEW",
+    "PREAPPROVED",
+    "PENDING_BILLING_INFO",
+)
 
 
 def statuses_for(spec: EntitySpec) -> list[str]:

@@ -47,10 +47,22 @@ class EntityWriter(BatchWriter):
 
     error_event = "object_skipped"
 
-    def __init__(self, spec: EntitySpec, ctx: MapContext, track_status_changes: bool = False,
-                 progress: ProgressCallback | None = None):
-        super().__init__(spec.collection, ctx.now, "first_seen_at", spec.kind,
-                         {"tenant_id": ctx.tenant_id, "ad_account_id": ctx.ad_account_id}, progress, EdgeResult())
+    def __init__(
+        self,
+        spec: EntitySpec,
+        ctx: MapContext,
+        track_status_changes: bool = False,
+        progress: ProgressCallback | None = None,
+    ):
+        super().__init__(
+            spec.collection,
+            ctx.now,
+            "first_seen_at",
+            spec.kind,
+            {"tenant_id": ctx.tenant_id, "ad_account_id": ctx.ad_account_id},
+            progress,
+            EdgeResult(),
+        )
         self.spec = spec
         self.ctx = ctx
         self.track_status_changes = track_status_changes
@@ -80,8 +92,10 @@ def status_changes(collection, docs: list[dict[str, Any]]) -> list[dict[str, Any
     One `$in` query on `_id` per batch: served by the primary index on MongoDB and on the local FerretDB build
     (docs/ferretdb.md, fix 4).
     """
-    stored = {d["_id"]: d.get("effective_status") for d in collection.find(
-        {"_id": {"$in": [doc["_id"] for doc in docs]}}, {"effective_status": 1})}
+    stored = {
+        d["_id"]: d.get("effective_status")
+        for d in collection.find({"_id": {"$in": [doc["_id"] for doc in docs]}}, {"effective_status": 1})
+    }
     return [doc for doc in docs if doc["_id"] in stored and stored[doc["_id"]] != doc["effective_status"]]
 
 
@@ -90,29 +104,47 @@ def _payload_id(payload: Any) -> str:
 
 
 def map_context(connection: MetaConnection, now: datetime | None = None) -> MapContext:
-    return MapContext(tenant_id=connection.tenant_id, connection_id=connection.id,
-                      ad_account_id=connection.ad_account_id, currency=connection.currency, now=now or now_ms())
+    return MapContext(
+        tenant_id=connection.tenant_id,
+        connection_id=connection.id,
+        ad_account_id=connection.ad_account_id,
+        currency=connection.currency,
+        now=now or now_ms(),
+    )
 
 
-def edge_params(spec: EntitySpec, since: datetime | None = None, parent_filter: tuple[str, list[str]] | None = None
-                ) -> dict[str, Any]:
+def edge_params(
+    spec: EntitySpec, since: datetime | None = None, parent_filter: tuple[str, list[str]] | None = None
+) -> dict[str, Any]:
     """Query for an entity edge: all statuses (so archived/deleted objects come back), optionally changed since."""
     filtering: list[dict[str, Any]] = [
         {"field": f"{spec.filter_prefix}.effective_status", "operator": "IN", "value": statuses_for(spec)},
     ]
     if since is not None:
-        filtering.append({"field": f"{spec.filter_prefix}.updated_time", "operator": "GREATER_THAN",
-                          "value": int(since.timestamp())})
+        filtering.append(
+            {"field": f"{spec.filter_prefix}.updated_time", "operator": "GREATER_THAN", "value": int(since.timestamp())}
+        )
     if parent_filter is not None:
         parent_field, ids = parent_filter
         filtering.append({"field": parent_field, "operator": "IN", "value": ids})
     return {"fields": spec.fields_param(), "filtering": filtering}
 
 
-def _stream_edge(client: GraphClient, token: str, connection: MetaConnection, spec: EntitySpec,
-                 params: dict[str, Any], writer: EntityWriter) -> None:
-    for page in client.iter_edge_pages(token, f"{connection.ad_account_id}/{spec.edge}", params,
-                                       user_id=connection.meta_user_id, account_id=connection.ad_account_id):
+def _stream_edge(
+    client: GraphClient,
+    token: str,
+    connection: MetaConnection,
+    spec: EntitySpec,
+    params: dict[str, Any],
+    writer: EntityWriter,
+) -> None:
+    for page in client.iter_edge_pages(
+        token,
+        f"{connection.ad_account_id}/{spec.edge}",
+        params,
+        user_id=connection.meta_user_id,
+        account_id=connection.ad_account_id,
+    ):
         writer.add_many(page)
     writer.flush()
 
@@ -120,8 +152,12 @@ def _stream_edge(client: GraphClient, token: str, connection: MetaConnection, sp
 def _sweep_missing(spec: EntitySpec, connection: MetaConnection, seen_at: datetime) -> int:
     """After a complete full read: objects Meta no longer returns at all are gone there; mark them DELETED."""
     result = spec.collection.update_many(
-        {"tenant_id": connection.tenant_id, "connection": connection.id, "last_seen_at": {"$lt": seen_at},
-         "missing_from_meta": {"$ne": True}},
+        {
+            "tenant_id": connection.tenant_id,
+            "connection": connection.id,
+            "last_seen_at": {"$lt": seen_at},
+            "missing_from_meta": {"$ne": True},
+        },
         {"$set": {"status": "DELETED", "missing_from_meta": True, "synced_at": seen_at}},
     )
     return result.modified_count
@@ -132,8 +168,13 @@ def _watermark(connection: MetaConnection, spec: EntitySpec) -> datetime | None:
     return as_utc(value) if isinstance(value, datetime) else None
 
 
-def sync_meta_connection(connection: MetaConnection, full: bool = False, client: GraphClient | None = None,
-                         trigger: str = "manual", progress: ProgressCallback | None = None) -> dict[str, Any]:
+def sync_meta_connection(
+    connection: MetaConnection,
+    full: bool = False,
+    client: GraphClient | None = None,
+    trigger: str = "manual",
+    progress: ProgressCallback | None = None,
+) -> dict[str, Any]:
     """Sync every campaign, ad set and ad of one connection; returns counts, duration_ms and api_calls.
 
     Raises SyncFailed when the connection as a whole cannot be synced (its status and reason are stored first).
@@ -164,8 +205,11 @@ def _advance_watermarks(connection: MetaConnection, results: dict[str, EdgeResul
         old = _watermark(connection, spec)
         watermarks[spec.kind] = max(filter(None, (seen, old)), default=None) or now
     MetaConnection.objects(id=connection.id).update_one(
-        set__watermarks=watermarks, set__last_synced_at=utcnow(), set__updated_at=utcnow(),
-        **({"set__status": "ACTIVE"} if connection.status == "ERROR" else {}))
+        set__watermarks=watermarks,
+        set__last_synced_at=utcnow(),
+        set__updated_at=utcnow(),
+        **({"set__status": "ACTIVE"} if connection.status == "ERROR" else {}),
+    )
     connection.watermarks = watermarks
 
 
@@ -173,13 +217,16 @@ def _counts(results: dict[str, EdgeResult]) -> dict[str, int]:
     return {spec.count_key: results[spec.kind].written if spec.kind in results else 0 for spec in ENTITY_SPECS}
 
 
-def _sync_full(client: GraphClient, token: str, connection: MetaConnection, ctx: MapContext,
-               progress: ProgressCallback | None) -> dict[str, EdgeResult]:
+def _sync_full(
+    client: GraphClient, token: str, connection: MetaConnection, ctx: MapContext, progress: ProgressCallback | None
+) -> dict[str, EdgeResult]:
     """All three edges at once (the rate limiter governs every call), then sweep what Meta no longer has."""
     writers = {spec.kind: EntityWriter(spec, ctx, progress=_locked(progress)) for spec in ENTITY_SPECS}
     with ThreadPoolExecutor(max_workers=len(ENTITY_SPECS), thread_name_prefix="edge") as pool:
-        futures = [pool.submit(_stream_edge, client, token, connection, spec, edge_params(spec), writers[spec.kind])
-                   for spec in ENTITY_SPECS]
+        futures = [
+            pool.submit(_stream_edge, client, token, connection, spec, edge_params(spec), writers[spec.kind])
+            for spec in ENTITY_SPECS
+        ]
         for future in futures:
             future.result()
     results = {kind: writer.result for kind, writer in writers.items()}
@@ -188,8 +235,9 @@ def _sync_full(client: GraphClient, token: str, connection: MetaConnection, ctx:
     return results
 
 
-def _sync_incremental(client: GraphClient, token: str, connection: MetaConnection, ctx: MapContext,
-                      progress: ProgressCallback | None) -> dict[str, EdgeResult]:
+def _sync_incremental(
+    client: GraphClient, token: str, connection: MetaConnection, ctx: MapContext, progress: ProgressCallback | None
+) -> dict[str, EdgeResult]:
     """Changed objects only, parents first; children of parents whose status changed are re-read too."""
     writers = {}
     for spec in ENTITY_SPECS:
@@ -203,11 +251,15 @@ def _sync_incremental(client: GraphClient, token: str, connection: MetaConnectio
         if spec is AD:
             # Ad sets under a changed campaign were covered by the campaign filter already.
             ad_sets = writers[AD_SET.kind].result.status_changed_ids
-            parents.append(("adset.id", [i for i in ad_sets if writers[AD_SET.kind].result.parents.get(i)
-                                         not in set(changed_campaigns)]))
+            parents.append(
+                (
+                    "adset.id",
+                    [i for i in ad_sets if writers[AD_SET.kind].result.parents.get(i) not in set(changed_campaigns)],
+                )
+            )
         for parent_field, ids in parents:
             for start in range(0, len(ids), ID_FILTER_CHUNK):
-                chunk = ids[start:start + ID_FILTER_CHUNK]
+                chunk = ids[start : start + ID_FILTER_CHUNK]
                 _stream_edge(client, token, connection, spec, edge_params(spec, None, (parent_field, chunk)), writer)
     return {kind: writer.result for kind, writer in writers.items()}
 

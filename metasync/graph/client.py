@@ -78,11 +78,17 @@ class GraphClient:
 
     retry_base_seconds = 1.0
 
-    def __init__(self, settings: Settings | None = None, limiter: RateLimiter | None = None,
-                 session: requests.Session | None = None, counter: CallCounter | None = None):
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        limiter: RateLimiter | None = None,
+        session: requests.Session | None = None,
+        counter: CallCounter | None = None,
+    ):
         self.settings = settings or get_settings()
-        self.limiter = limiter or RateLimiter(self.settings.meta_rate_limit_per_hour,
-                                              self.settings.meta_rate_limit_max_wait_seconds)
+        self.limiter = limiter or RateLimiter(
+            self.settings.meta_rate_limit_per_hour, self.settings.meta_rate_limit_max_wait_seconds
+        )
         self._session = session
         self.counter = counter or CallCounter()
 
@@ -105,9 +111,17 @@ class GraphClient:
             return path
         return f"{self.settings.graph_base()}/{path.lstrip('/')}"
 
-    def request(self, method: str, path: str, access_token: str | None, params: dict[str, Any] | None = None,
-                data: dict[str, Any] | None = None, user_id: str | None = None, account_id: str | None = None,
-                retry_reduce: bool = True) -> dict[str, Any]:
+    def request(
+        self,
+        method: str,
+        path: str,
+        access_token: str | None,
+        params: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
+        user_id: str | None = None,
+        account_id: str | None = None,
+        retry_reduce: bool = True,
+    ) -> dict[str, Any]:
         """One Graph call with rate limiting and retries; returns the decoded JSON object."""
 
         def giveup(exc: Exception) -> bool:
@@ -117,8 +131,13 @@ class GraphClient:
 
         def on_backoff(details: dict) -> None:
             exc = details.get("exception")
-            log.info("graph call failed, retry %d in %.1fs: %s", details["tries"], details["wait"],
-                     exc.__class__.__name__, extra={"event": "graph_retry", "path": _safe_path(path)})
+            log.info(
+                "graph call failed, retry %d in %.1fs: %s",
+                details["tries"],
+                details["wait"],
+                exc.__class__.__name__,
+                extra={"event": "graph_retry", "path": _safe_path(path)},
+            )
 
         call = backoff.on_exception(
             lambda: backoff.expo(base=2, factor=self.retry_base_seconds),
@@ -131,8 +150,16 @@ class GraphClient:
         )(self._request_once)
         return call(method, path, access_token, params, data, user_id, account_id)
 
-    def _request_once(self, method: str, path: str, access_token: str | None, params: dict[str, Any] | None,
-                      data: dict[str, Any] | None, user_id: str | None, account_id: str | None) -> dict[str, Any]:
+    def _request_once(
+        self,
+        method: str,
+        path: str,
+        access_token: str | None,
+        params: dict[str, Any] | None,
+        data: dict[str, Any] | None,
+        user_id: str | None,
+        account_id: str | None,
+    ) -> dict[str, Any]:
         query = {k: _encode_param(v) for k, v in (params or {}).items() if v is not None}
         if access_token:
             query["access_token"] = access_token
@@ -166,8 +193,9 @@ class GraphClient:
         if payload is None:
             raise UnexpectedResponseError(f"non-JSON body from {_safe_path(path)}", http_status=response.status_code)
         if not isinstance(payload, (dict, list)):
-            raise UnexpectedResponseError(f"unexpected body type from {_safe_path(path)}",
-                                          http_status=response.status_code)
+            raise UnexpectedResponseError(
+                f"unexpected body type from {_safe_path(path)}", http_status=response.status_code
+            )
         return payload
 
     def _note_usage(self, response: requests.Response, account_id: str | None) -> None:
@@ -179,16 +207,28 @@ class GraphClient:
             self.limiter.pause_account(account_id, seconds, f"usage at {usage.max_pct:.0f}%")
 
     # --- nodes and edges --------------------------------------------------------------------------------------
-    def fetch_node(self, access_token: str, path: str, params: dict[str, Any] | None = None,
-                   user_id: str | None = None, account_id: str | None = None) -> dict[str, Any]:
+    def fetch_node(
+        self,
+        access_token: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        user_id: str | None = None,
+        account_id: str | None = None,
+    ) -> dict[str, Any]:
         payload = self.request("GET", path, access_token, params, user_id=user_id, account_id=account_id)
         if not isinstance(payload, dict):
             raise UnexpectedResponseError(f"expected an object from {_safe_path(path)}")
         return payload
 
-    def iter_edge_pages(self, access_token: str, path: str, params: dict[str, Any] | None = None,
-                        user_id: str | None = None, account_id: str | None = None,
-                        page_size: int | None = None) -> Iterator[list[dict[str, Any]]]:
+    def iter_edge_pages(
+        self,
+        access_token: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        user_id: str | None = None,
+        account_id: str | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[list[dict[str, Any]]]:
         """Yield one page of items at a time, following `paging.next` until Meta omits it.
 
         A short (even empty) page is not the end. When Meta asks for less data, the page size is halved and the
@@ -200,12 +240,16 @@ class GraphClient:
         while True:
             query["limit"] = limit
             try:
-                payload = self.request("GET", url, access_token, query, user_id=user_id, account_id=account_id,
-                                       retry_reduce=limit <= 1)
+                payload = self.request(
+                    "GET", url, access_token, query, user_id=user_id, account_id=account_id, retry_reduce=limit <= 1
+                )
             except ReduceDataError:
                 limit = max(1, limit // 2)
-                log.info("Meta asked for less data; page size now %d", limit,
-                         extra={"event": "page_size_halved", "path": _safe_path(path), "limit": limit})
+                log.info(
+                    "Meta asked for less data; page size now %d",
+                    limit,
+                    extra={"event": "page_size_halved", "path": _safe_path(path), "limit": limit},
+                )
                 continue
             if not isinstance(payload, dict) or not isinstance(payload.get("data", []), list):
                 raise UnexpectedResponseError(f"expected a paged list from {_safe_path(path)}")
@@ -258,18 +302,33 @@ def default_client() -> GraphClient:
         return _default_client
 
 
-def fetch_graph_node(access_token: str, path: str, params: dict[str, Any] | None = None,
-                     user_id: str | None = None, account_id: str | None = None) -> dict[str, Any]:
+def fetch_graph_node(
+    access_token: str,
+    path: str,
+    params: dict[str, Any] | None = None,
+    user_id: str | None = None,
+    account_id: str | None = None,
+) -> dict[str, Any]:
     return default_client().fetch_node(access_token, path, params, user_id=user_id, account_id=account_id)
 
 
-def iter_graph_edge_pages(access_token: str, path: str, params: dict[str, Any] | None = None,
-                          user_id: str | None = None, account_id: str | None = None,
-                          page_size: int | None = None) -> Iterator[list[dict[str, Any]]]:
+def iter_graph_edge_pages(
+    access_token: str,
+    path: str,
+    params: dict[str, Any] | None = None,
+    user_id: str | None = None,
+    account_id: str | None = None,
+    page_size: int | None = None,
+) -> Iterator[list[dict[str, Any]]]:
     return default_client().iter_edge_pages(access_token, path, params, user_id, account_id, page_size)
 
 
-def fetch_graph_edges(access_token: str, path: str, params: dict[str, Any] | None = None,
-                      user_id: str | None = None, account_id: str | None = None,
-                      page_size: int | None = None) -> list[dict[str, Any]]:
+def fetch_graph_edges(
+    access_token: str,
+    path: str,
+    params: dict[str, Any] | None = None,
+    user_id: str | None = None,
+    account_id: str | None = None,
+    page_size: int | None = None,
+) -> list[dict[str, Any]]:
     return default_client().fetch_edges(access_token, path, params, user_id, account_id, page_size)

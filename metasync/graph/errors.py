@@ -24,8 +24,14 @@ class GraphError(Exception):
 
     retryable = False
 
-    def __init__(self, message: str = "", code: int | None = None, subcode: int | None = None,
-                 http_status: int | None = None, fbtrace_id: str | None = None):
+    def __init__(
+        self,
+        message: str = "",
+        code: int | None = None,
+        subcode: int | None = None,
+        http_status: int | None = None,
+        fbtrace_id: str | None = None,
+    ):
         super().__init__(message, code, subcode, http_status, fbtrace_id)
         self.message = message
         self.code = code
@@ -59,8 +65,15 @@ class RateLimitedError(GraphError):
 
     retryable = True
 
-    def __init__(self, message: str = "", code: int | None = None, subcode: int | None = None,
-                 http_status: int | None = None, fbtrace_id: str | None = None, retry_after: float = 60.0):
+    def __init__(
+        self,
+        message: str = "",
+        code: int | None = None,
+        subcode: int | None = None,
+        http_status: int | None = None,
+        fbtrace_id: str | None = None,
+        retry_after: float = 60.0,
+    ):
         super().__init__(message, code, subcode, http_status, fbtrace_id)
         self.args = (*self.args, retry_after)
         self.retry_after = retry_after
@@ -102,8 +115,9 @@ def _usage_regain_seconds(response: requests.Response | None) -> float | None:
     return usage.regain_seconds or None
 
 
-def classify_error(payload: dict[str, Any] | None, http_status: int | None = None,
-                   response: requests.Response | None = None) -> GraphError:
+def classify_error(
+    payload: dict[str, Any] | None, http_status: int | None = None, response: requests.Response | None = None
+) -> GraphError:
     """Map Meta's error envelope (or a bare HTTP failure) to one typed exception."""
     error = (payload or {}).get("error") if isinstance(payload, dict) else None
     if not isinstance(error, dict):

@@ -18,8 +18,12 @@ def request_access_token(client: GraphClient, **params: str) -> dict[str, Any]:
     settings = client.settings
     if not settings.meta_app_id or not settings.meta_app_secret:
         raise ConfigError("META_APP_ID and META_APP_SECRET must be set")
-    payload = client.request("GET", "oauth/access_token", None, params={
-        "client_id": settings.meta_app_id, "client_secret": settings.meta_app_secret, **params})
+    payload = client.request(
+        "GET",
+        "oauth/access_token",
+        None,
+        params={"client_id": settings.meta_app_id, "client_secret": settings.meta_app_secret, **params},
+    )
     if not isinstance(payload, dict) or not payload.get("access_token"):
         raise GraphError("oauth/access_token answered without an access_token")
     return payload

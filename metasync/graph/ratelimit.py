@@ -89,8 +89,9 @@ class BucketState:
 class RateLimiter:
     """Token bucket per Meta user plus pauses per ad account, all in Redis."""
 
-    def __init__(self, per_hour: int, max_wait_seconds: float = 30.0, client: redis.Redis | None = None,
-                 sleep=time.sleep):
+    def __init__(
+        self, per_hour: int, max_wait_seconds: float = 30.0, client: redis.Redis | None = None, sleep=time.sleep
+    ):
         self.capacity = per_hour
         self.rate = per_hour / 3600.0
         self.max_wait_seconds = max_wait_seconds
@@ -118,8 +119,10 @@ class RateLimiter:
                 self._maybe_warn(user_key, left)
                 return left
             if waited + wait > self.max_wait_seconds:
-                log.warning("rate limit budget exhausted", extra={"event": "rate_limit_exhausted",
-                                                                   "user_key": user_key, "retry_after": wait})
+                log.warning(
+                    "rate limit budget exhausted",
+                    extra={"event": "rate_limit_exhausted", "user_key": user_key, "retry_after": wait},
+                )
                 raise RateLimitedError(f"local rate limit for {user_key}: next call in {wait:.1f}s", retry_after=wait)
             self._sleep(wait)
             waited += wait
@@ -132,8 +135,11 @@ class RateLimiter:
         if now - self._warned.get(user_key, -1e9) < 60:
             return
         self._warned[user_key] = now
-        log.warning("rate limit approaching: %.0f%% of the hourly budget used", used_pct,
-                    extra={"event": "rate_limit_approaching", "user_key": user_key, "used_pct": round(used_pct, 1)})
+        log.warning(
+            "rate limit approaching: %.0f%% of the hourly budget used",
+            used_pct,
+            extra={"event": "rate_limit_approaching", "user_key": user_key, "used_pct": round(used_pct, 1)},
+        )
 
     def state(self, user_key: str) -> BucketState:
         tokens, ts = self.client.hmget(_bucket_key(user_key), "tokens", "ts")
@@ -148,8 +154,12 @@ class RateLimiter:
             return
         script = self.client.register_script(_PAUSE_LUA)
         if script(keys=[_pause_key(account_id)], args=[int(seconds * 1000), reason]):
-            log.warning("ad account paused for %.0fs: %s", seconds, reason,
-                        extra={"event": "account_paused", "ad_account_id": account_id, "seconds": round(seconds)})
+            log.warning(
+                "ad account paused for %.0fs: %s",
+                seconds,
+                reason,
+                extra={"event": "account_paused", "ad_account_id": account_id, "seconds": round(seconds)},
+            )
 
     def paused_for(self, account_id: str) -> float:
         """Seconds left on the account's pause (0 when it may be called)."""
@@ -165,7 +175,7 @@ class RateLimiter:
         out = {}
         for key in self.client.scan_iter(match=_pause_key("*"), count=500):
             name = key.decode() if isinstance(key, bytes) else key
-            left = self.paused_for(name[len(_pause_key("")):])
+            left = self.paused_for(name[len(_pause_key("")) :])
             if left > 0:
-                out[name[len(_pause_key("")):]] = left
+                out[name[len(_pause_key("")) :]] = left
         return out

@@ -29,8 +29,9 @@ def decrypt_token(ciphertext: str) -> str:
     try:
         return _fernet().decrypt(ciphertext.encode()).decode()
     except InvalidToken:
-        raise TokenUnreadable("the stored access token cannot be decrypted with TOKEN_ENCRYPTION_KEY "
-                          "(was the key changed?)") from None
+        raise TokenUnreadable(
+            "the stored access token cannot be decrypted with TOKEN_ENCRYPTION_KEY (was the key changed?)"
+        ) from None
 
 
 def generate_key() -> str:

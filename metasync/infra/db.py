@@ -22,8 +22,15 @@ def connect() -> Database:
     with _lock:
         if _connected_pid != os.getpid() or _connected_uri != uri:
             mongoengine.disconnect_all()
-            mongoengine.connect(host=uri, alias="default", uuidRepresentation="standard", tz_aware=False,
-                                serverSelectionTimeoutMS=10000, connectTimeoutMS=10000, connect=False)
+            mongoengine.connect(
+                host=uri,
+                alias="default",
+                uuidRepresentation="standard",
+                tz_aware=False,
+                serverSelectionTimeoutMS=10000,
+                connectTimeoutMS=10000,
+                connect=False,
+            )
             _connected_pid, _connected_uri = os.getpid(), uri
     return mongoengine.get_db()
 

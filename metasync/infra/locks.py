@@ -36,9 +36,14 @@ def lock_key(name: str) -> str:
 
 
 @contextmanager
-def held_lock(name: str, timeout: float = DEFAULT_LOCK_SECONDS, blocking: bool = False,
-              blocking_timeout: float | None = None, *,
-              keeper_wait: Callable[[threading.Event, float], bool] = threading.Event.wait) -> Iterator[None]:
+def held_lock(
+    name: str,
+    timeout: float = DEFAULT_LOCK_SECONDS,
+    blocking: bool = False,
+    blocking_timeout: float | None = None,
+    *,
+    keeper_wait: Callable[[threading.Event, float], bool] = threading.Event.wait,
+) -> Iterator[None]:
     """Hold `name` for the duration of the block, extending it every timeout/3 seconds; LockBusy if taken.
 
     `keeper_wait(stop, seconds)` is how the keeper waits between extensions (True once stopped); tests step it."""

@@ -16,8 +16,10 @@ from metasync.settings import Settings, get_settings
 
 # Query-string and JSON forms of credentials, wherever they end up in a message.
 _SECRET_PATTERNS = [
-    re.compile(r"(?i)(access_token|appsecret_proof|client_secret|fb_exchange_token|input_token|hub\.verify_token)"
-               r"(=|%3D|\"?\s*:\s*\"?)([^&\s\"',;]+)"),
+    re.compile(
+        r"(?i)(access_token|appsecret_proof|client_secret|fb_exchange_token|input_token|hub\.verify_token)"
+        r"(=|%3D|\"?\s*:\s*\"?)([^&\s\"',;]+)"
+    ),
     re.compile(r"(?i)(sha256=|sha1=)[0-9a-f]{16,}"),
     re.compile(r"\bEAA[A-Za-z0-9]{20,}\b"),  # the shape of Meta user tokens
 ]
@@ -76,12 +78,18 @@ def make_handler(settings: Settings | None = None, stream=None) -> logging.Handl
     settings = settings or get_settings()
     handler = logging.StreamHandler(stream or sys.stderr)
     if settings.log_format == "json":
-        handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
-                                           rename_fields={"levelname": "level", "name": "logger"}))
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s", rename_fields={"levelname": "level", "name": "logger"}
+            )
+        )
     else:
         handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactingFilter([settings.meta_app_secret or "", settings.meta_app_verify_token or "",
-                                       settings.token_encryption_key or ""]))
+    handler.addFilter(
+        RedactingFilter(
+            [settings.meta_app_secret or "", settings.meta_app_verify_token or "", settings.token_encryption_key or ""]
+        )
+    )
     return handler
 
 

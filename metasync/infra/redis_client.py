@@ -18,8 +18,9 @@ def get_redis() -> redis.Redis:
     global _client, _client_pid
     with _lock:
         if _client is None or _client_pid != os.getpid():
-            _client = redis.Redis.from_url(get_settings().redis_url, socket_timeout=10, socket_connect_timeout=5,
-                                           health_check_interval=30)
+            _client = redis.Redis.from_url(
+                get_settings().redis_url, socket_timeout=10, socket_connect_timeout=5, health_check_interval=30
+            )
             _client_pid = os.getpid()
         return _client
 

@@ -12,8 +12,14 @@ from metasync.performance import sync_scheduled_performance
 from metasync.store.documents import MetaConnection
 
 
-def sync_connection_data(connection: MetaConnection, *, performance: bool = False, full: bool = False,
-                         trigger: str = "manual", progress: Callable[[str, int], None] | None = None) -> dict[str, Any]:
+def sync_connection_data(
+    connection: MetaConnection,
+    *,
+    performance: bool = False,
+    full: bool = False,
+    trigger: str = "manual",
+    progress: Callable[[str, int], None] | None = None,
+) -> dict[str, Any]:
     """The entity sync's result; with `performance`, the performance run's under "performance", and `api_calls`
     counting both."""
     client = default_client()

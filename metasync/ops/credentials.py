@@ -23,8 +23,7 @@ READ_SCOPES = ("ads_read", "ads_management")
 
 def debug_token(client: GraphClient, app_token: str, input_token: str) -> dict[str, Any]:
     """What Meta knows about `input_token`: validity, app, scopes, expiry (`data` of /debug_token)."""
-    payload = client.request("GET", "debug_token", None,
-                             params={"input_token": input_token, "access_token": app_token})
+    payload = client.request("GET", "debug_token", None, params={"input_token": input_token, "access_token": app_token})
     data = payload.get("data") if isinstance(payload, dict) else None
     if not isinstance(data, dict):
         raise GraphError("debug_token answered without data")
@@ -58,15 +57,22 @@ def check_app(client: GraphClient) -> tuple[Check, str | None]:
     except GraphError as exc:
         return Check("app", FAIL, _graph_failure(exc, f"app {app_id}: debug_token failed")), None
     if not data.get("is_valid") or str(data.get("app_id")) != str(app_id):
-        return Check("app", FAIL, f"app {app_id} is not active (debug_token: is_valid={data.get('is_valid')}, "
-                                  f"app_id={data.get('app_id')})"), None
+        return Check(
+            "app",
+            FAIL,
+            f"app {app_id} is not active (debug_token: is_valid={data.get('is_valid')}, app_id={data.get('app_id')})",
+        ), None
     name = data.get("application")
-    return Check("app", PASS, f"app {app_id}{f' ({name})' if name else ''} reachable and active at "
-                              f"{client.settings.graph_base()}"), token
+    return Check(
+        "app",
+        PASS,
+        f"app {app_id}{f' ({name})' if name else ''} reachable and active at {client.settings.graph_base()}",
+    ), token
 
 
-def check_connection_token(client: GraphClient, app_token: str, connection: MetaConnection,
-                           now: datetime | None = None) -> Check:
+def check_connection_token(
+    client: GraphClient, app_token: str, connection: MetaConnection, now: datetime | None = None
+) -> Check:
     """Validity, app, scopes and expiry of one connection's token. Read-only: nothing is marked."""
     now = now or utcnow()
     name = f"token {connection.tenant_id} {connection.ad_account_id}"
@@ -79,9 +85,14 @@ def check_connection_token(client: GraphClient, app_token: str, connection: Meta
     expires = _when(data.get("expires_at"))
     data_access = _when(data.get("data_access_expires_at"))
     scopes = sorted(str(s) for s in data.get("scopes") or [])
-    facts = {"connection_id": str(connection.id), "status": connection.status, "is_valid": bool(data.get("is_valid")),
-             "scopes": scopes, "expires_at": expires.isoformat() if expires else None,
-             "data_access_expires_at": data_access.isoformat() if data_access else None}
+    facts = {
+        "connection_id": str(connection.id),
+        "status": connection.status,
+        "is_valid": bool(data.get("is_valid")),
+        "scopes": scopes,
+        "expires_at": expires.isoformat() if expires else None,
+        "data_access_expires_at": data_access.isoformat() if data_access else None,
+    }
     if not data.get("is_valid"):
         reason = (data.get("error") or {}).get("message") or "Meta says the token is not valid"
         return Check(name, FAIL, f"invalid: {redact(str(reason))}; the tenant must re-authenticate", facts)
@@ -92,14 +103,14 @@ def check_connection_token(client: GraphClient, app_token: str, connection: Meta
     if expires is not None and expires <= now:
         return Check(name, FAIL, f"expired on {expires:%Y-%m-%d %H:%M} UTC; the tenant must re-authenticate", facts)
     if data_access is not None and data_access <= now:
-        return Check(name, FAIL, f"data access expired on {data_access:%Y-%m-%d}; the tenant must re-authenticate",
-                     facts)
+        return Check(
+            name, FAIL, f"data access expired on {data_access:%Y-%m-%d}; the tenant must re-authenticate", facts
+        )
     lifetime = f"expires {expires:%Y-%m-%d}" if expires else "never expires"
     detail = f"valid, {lifetime}, scopes {', '.join(s for s in scopes if s in READ_SCOPES)}"
     window = timedelta(days=client.settings.token_refresh_window_days)
     if connection.status == "EXPIRED":
-        return Check(name, WARN, f"{detail}; but the connection is marked EXPIRED (re-add it to resume syncing)",
-                     facts)
+        return Check(name, WARN, f"{detail}; but the connection is marked EXPIRED (re-add it to resume syncing)", facts)
     if expires is not None and expires - now <= window:
         return Check(name, WARN, f"{detail}; within the refresh window, refresh_tokens will exchange it", facts)
     return Check(name, PASS, detail, facts)

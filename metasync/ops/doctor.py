@@ -67,11 +67,16 @@ def check_configuration(settings: Settings) -> Check:
 
     shown = settings.describe()
     secrets = {name: shown[name] for name in SECRET_SETTINGS}
-    missing = [name for name in ("META_APP_ID", "META_APP_SECRET", "TOKEN_ENCRYPTION_KEY")
-               if shown.get(name) in ("", "(not set)")]
-    summary = (f"META_APP_ID={shown['META_APP_ID'] or '-'}, META_API_VERSION={shown['META_API_VERSION']}, "
-               f"META_GRAPH_URL={shown['META_GRAPH_URL']}, LOG_FORMAT={shown['LOG_FORMAT']}; "
-               + ", ".join(f"{k} {v.strip('()')}" for k, v in secrets.items()))
+    missing = [
+        name
+        for name in ("META_APP_ID", "META_APP_SECRET", "TOKEN_ENCRYPTION_KEY")
+        if shown.get(name) in ("", "(not set)")
+    ]
+    summary = (
+        f"META_APP_ID={shown['META_APP_ID'] or '-'}, META_API_VERSION={shown['META_API_VERSION']}, "
+        f"META_GRAPH_URL={shown['META_GRAPH_URL']}, LOG_FORMAT={shown['LOG_FORMAT']}; "
+        + ", ".join(f"{k} {v.strip('()')}" for k, v in secrets.items())
+    )
     data = {k: (mask_url_password(v) if "://" in v else v) for k, v in shown.items()}
     if missing:
         return Check("configuration", FAIL, f"not set: {', '.join(missing)} ({summary})", data)
@@ -80,8 +85,12 @@ def check_configuration(settings: Settings) -> Check:
     except ConfigError as exc:
         return Check("configuration", FAIL, str(exc), data)
     if not settings.meta_app_verify_token:
-        return Check("configuration", WARN, f"META_APP_VERIFY_TOKEN not set: Meta cannot verify the webhook "
-                                            f"subscription ({summary})", data)
+        return Check(
+            "configuration",
+            WARN,
+            f"META_APP_VERIFY_TOKEN not set: Meta cannot verify the webhook subscription ({summary})",
+            data,
+        )
     return Check("configuration", PASS, f"loaded: {summary}", data)
 
 
@@ -92,15 +101,18 @@ def _documents() -> list:
 
     import metasync.store.documents  # noqa: F401 - registers the core documents
 
-    docs = [doc for doc in _document_registry.values()
-            if doc.__module__.startswith("metasync") and not doc._meta.get("abstract")
-            and doc._meta.get("collection")]
+    docs = [
+        doc
+        for doc in _document_registry.values()
+        if doc.__module__.startswith("metasync") and not doc._meta.get("abstract") and doc._meta.get("collection")
+    ]
     return sorted(docs, key=lambda d: d._get_collection_name())
 
 
 def _key(index) -> tuple:
-    return tuple((str(name), int(direction) if isinstance(direction, (int, float)) else direction)
-                 for name, direction in index)
+    return tuple(
+        (str(name), int(direction) if isinstance(direction, (int, float)) else direction) for name, direction in index
+    )
 
 
 def missing_indexes(database) -> dict[str, list[str]]:
@@ -113,8 +125,11 @@ def missing_indexes(database) -> dict[str, list[str]]:
         existing = {(("_id", 1),)}
         if name in collections:
             existing |= {_key(info["key"]) for info in database[name].index_information().values()}
-        lacking = [",".join(f"{'-' if d == -1 else ''}{f}" for f, d in _key(index))
-                   for index in doc.list_indexes() if _key(index) not in existing]
+        lacking = [
+            ",".join(f"{'-' if d == -1 else ''}{f}" for f, d in _key(index))
+            for index in doc.list_indexes()
+            if _key(index) not in existing
+        ]
         if lacking:
             missing[name] = lacking
     return missing
@@ -132,16 +147,24 @@ def check_mongodb(settings: Settings, create_indexes: bool = False) -> list[Chec
             client.admin.command("ping")
             version = client.admin.command("buildInfo").get("version", "?")
     except Exception as exc:
-        return [_failed("mongodb", exc, f"not reachable at {where}"),
-                Check("indexes", SKIP, "MongoDB is not reachable")]
+        return [
+            _failed("mongodb", exc, f"not reachable at {where}"),
+            Check("indexes", SKIP, "MongoDB is not reachable"),
+        ]
     checks = [Check("mongodb", PASS, f"reachable at {where} (server {version})")]
     if create_indexes:
         ensure_indexes()
     missing = missing_indexes(db.connect())
     if missing:
         listed = ", ".join(f"{coll} ({len(keys)})" for coll, keys in missing.items())
-        checks.append(Check("indexes", FAIL, f"missing on {listed}; create them: metasync doctor --create-indexes",
-                            {"missing": missing}))
+        checks.append(
+            Check(
+                "indexes",
+                FAIL,
+                f"missing on {listed}; create them: metasync doctor --create-indexes",
+                {"missing": missing},
+            )
+        )
     else:
         checks.append(Check("indexes", PASS, f"all declared indexes present on {len(_documents())} collections"))
     return checks
@@ -168,11 +191,19 @@ def check_celery(settings: Settings, workers_required: bool = True) -> list[Chec
             conn.ensure_connection(max_retries=1)
             waiting = _queue_length(conn, queue)
     except Exception as exc:
-        return [_failed("broker", exc, f"not reachable at {where}"),
-                Check("workers", SKIP, "the broker is not reachable"),
-                Check("beat", SKIP, "the broker is not reachable")]
-    checks = [Check("broker", PASS, f"reachable at {where}; {waiting} messages waiting in {queue!r}",
-                    {"queue": queue, "waiting": waiting})]
+        return [
+            _failed("broker", exc, f"not reachable at {where}"),
+            Check("workers", SKIP, "the broker is not reachable"),
+            Check("beat", SKIP, "the broker is not reachable"),
+        ]
+    checks = [
+        Check(
+            "broker",
+            PASS,
+            f"reachable at {where}; {waiting} messages waiting in {queue!r}",
+            {"queue": queue, "waiting": waiting},
+        )
+    ]
     replies = app.control.ping(timeout=1.0) or []
     names = sorted(name for reply in replies for name in reply)
     if names:
@@ -209,8 +240,11 @@ def _check_beat(app, required: bool) -> Check:
     if held:
         return Check("beat", PASS, "a beat holds the schedule lock (redbeat)")
     if required:
-        return Check("beat", FAIL, "no beat holds the schedule lock: nothing is scheduled "
-                                   "(start exactly one: celery -A metasync beat)")
+        return Check(
+            "beat",
+            FAIL,
+            "no beat holds the schedule lock: nothing is scheduled (start exactly one: celery -A metasync beat)",
+        )
     return Check("beat", SKIP, "no beat running (allowed: --no-workers-ok)")
 
 
@@ -250,8 +284,11 @@ def check_connections(settings: Settings, connections: list) -> Check:
     counts = ", ".join(f"{n} {s.lower()}" for s, n in sorted(by_status.items())) or "none"
     expired = sorted({c.tenant_id for c in connections if c.status == "EXPIRED"})
     stale_after = timedelta(minutes=settings.meta_sync_interval_minutes * STALE_INTERVALS)
-    stale = [c for c in connections if c.status == "ACTIVE" and c.last_synced_at
-             and utcnow() - as_utc(c.last_synced_at) > stale_after]
+    stale = [
+        c
+        for c in connections
+        if c.status == "ACTIVE" and c.last_synced_at and utcnow() - as_utc(c.last_synced_at) > stale_after
+    ]
     problems = []
     if expired:
         problems.append(f"tenants that must re-authenticate: {', '.join(expired)}")
@@ -272,8 +309,13 @@ def check_webhook_app(settings: Settings) -> Check:
     if not settings.meta_app_secret:
         return Check("webhook app", FAIL, "META_APP_SECRET is not set: no delivery can be verified")
     try:
-        child = subprocess.run([sys.executable, "-m", SELF_TEST_MODULE], capture_output=True, text=True,
-                               timeout=SELF_TEST_TIMEOUT_SECONDS, stdin=subprocess.DEVNULL)
+        child = subprocess.run(
+            [sys.executable, "-m", SELF_TEST_MODULE],
+            capture_output=True,
+            text=True,
+            timeout=SELF_TEST_TIMEOUT_SECONDS,
+            stdin=subprocess.DEVNULL,
+        )
         answer = json.loads(child.stdout.strip().splitlines()[-1]) if child.returncode == 0 else None
     except (subprocess.TimeoutExpired, ValueError, IndexError) as exc:
         return _failed("webhook app", exc, "the self-test did not answer")
@@ -319,16 +361,23 @@ def check_live_sync(connection_id: str) -> Check:
         return Check("live sync", FAIL, f"{connection.ad_account_id}: {redact(exc.message)}")
     except Exception as exc:
         return _failed("live sync", exc, connection.ad_account_id)
-    return Check("live sync", PASS,
-                 f"{connection.ad_account_id}: {result['campaigns_synced']} campaigns, {result['ad_sets_synced']} "
-                 f"ad sets, {result['ads_synced']} ads in {result['duration_ms']} ms, {result['api_calls']} Graph "
-                 f"calls", {k: result[k] for k in ("campaigns_synced", "ad_sets_synced", "ads_synced",
-                                                   "duration_ms", "api_calls", "errors")})
+    return Check(
+        "live sync",
+        PASS,
+        f"{connection.ad_account_id}: {result['campaigns_synced']} campaigns, {result['ad_sets_synced']} "
+        f"ad sets, {result['ads_synced']} ads in {result['duration_ms']} ms, {result['api_calls']} Graph "
+        f"calls",
+        {
+            k: result[k]
+            for k in ("campaigns_synced", "ad_sets_synced", "ads_synced", "duration_ms", "api_calls", "errors")
+        },
+    )
 
 
 # --- all of it ------------------------------------------------------------------------------------------------
-def run_doctor(settings: Settings, *, workers_required: bool = True, live: str | None = None,
-               create_indexes: bool = False) -> list[Check]:
+def run_doctor(
+    settings: Settings, *, workers_required: bool = True, live: str | None = None, create_indexes: bool = False
+) -> list[Check]:
     checks = [check_configuration(settings)]
     mongo = guarded("mongodb", lambda: check_mongodb(settings, create_indexes))
     checks += mongo

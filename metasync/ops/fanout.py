@@ -33,8 +33,7 @@ def max_countdown_seconds(conf) -> float | None:
     visibility = (getattr(conf, "broker_transport_options", None) or {}).get("visibility_timeout")
     if not visibility:
         return None
-    return max(0.0, float(visibility) - float(getattr(conf, "task_time_limit", None) or 0)
-               - VISIBILITY_MARGIN_SECONDS)
+    return max(0.0, float(visibility) - float(getattr(conf, "task_time_limit", None) or 0) - VISIBILITY_MARGIN_SECONDS)
 
 
 def spread_countdowns(count: int, window_seconds: float, rng: random.Random | None = None) -> list[float]:
@@ -53,9 +52,15 @@ def _default_limiter() -> RateLimiter:
     return default_client().limiter
 
 
-def fan_out(task, interval_seconds: float, kwargs: dict[str, Any] | None = None, *,
-            limiter: RateLimiter | None = None, rng: random.Random | None = None,
-            max_spread_seconds: float | None = None) -> dict[str, Any]:
+def fan_out(
+    task,
+    interval_seconds: float,
+    kwargs: dict[str, Any] | None = None,
+    *,
+    limiter: RateLimiter | None = None,
+    rng: random.Random | None = None,
+    max_spread_seconds: float | None = None,
+) -> dict[str, Any]:
     """Enqueue `task(connection_id, **kwargs)` once per connection that may sync; returns a summary.
 
     EXPIRED and DISABLED connections are skipped, and so are those whose ad account is paused by rate limits
@@ -70,40 +75,66 @@ def fan_out(task, interval_seconds: float, kwargs: dict[str, Any] | None = None,
     if max_spread_seconds is not None:
         window = min(window, max_spread_seconds)
 
-    rows = (MetaConnection.objects.only("id", "tenant_id", "ad_account_id", "status")
-            .order_by("id").as_pymongo())
+    rows = MetaConnection.objects.only("id", "tenant_id", "ad_account_id", "status").order_by("id").as_pymongo()
     skipped = {"expired": 0, "disabled": 0, "paused": 0}
     ready: list[str] = []
     for row in rows:
-        fields = {"connection_id": str(row["_id"]), "tenant_id": row.get("tenant_id"),
-                  "ad_account_id": row.get("ad_account_id"), "task": task.name}
+        fields = {
+            "connection_id": str(row["_id"]),
+            "tenant_id": row.get("tenant_id"),
+            "ad_account_id": row.get("ad_account_id"),
+            "task": task.name,
+        }
         status = row.get("status") or "ACTIVE"
         if status not in SYNCABLE_STATUSES:
             skipped[status.lower()] += 1
-            log.info("connection %s is %s; not enqueued", fields["connection_id"], status,
-                     extra={"event": "fanout_skipped", "reason": status.lower(), **fields})
+            log.info(
+                "connection %s is %s; not enqueued",
+                fields["connection_id"],
+                status,
+                extra={"event": "fanout_skipped", "reason": status.lower(), **fields},
+            )
             continue
         paused = limiter.paused_for(row["ad_account_id"]) if row.get("ad_account_id") else 0.0
         if paused > 0:
             skipped["paused"] += 1
-            log.info("ad account %s is paused by rate limits for %.0fs; not enqueued this round",
-                     row["ad_account_id"], paused,
-                     extra={"event": "fanout_skipped", "reason": "rate_limited", "paused_seconds": round(paused),
-                            **fields})
+            log.info(
+                "ad account %s is paused by rate limits for %.0fs; not enqueued this round",
+                row["ad_account_id"],
+                paused,
+                extra={"event": "fanout_skipped", "reason": "rate_limited", "paused_seconds": round(paused), **fields},
+            )
             continue
         ready.append(fields["connection_id"])
 
     countdowns = spread_countdowns(len(ready), window, rng)
     for connection_id, countdown in zip(ready, countdowns, strict=True):
         # A task still waiting when the next round is enqueued is superseded by it: let the broker drop it.
-        task.apply_async(args=[connection_id], kwargs=dict(kwargs or {}), countdown=countdown,
-                         expires=countdown + interval_seconds)
-    summary = {"task": task.name, "enqueued": len(ready), "skipped": skipped,
-               "interval_seconds": interval_seconds, "spread_seconds": round(window, 3)}
-    log.info("%s enqueued for %d connections over %.0fs", task.name, len(ready), window,
-             extra={"event": "fanout_finished", "task": task.name, "enqueued": len(ready),
-                    "skipped_expired": skipped["expired"], "skipped_disabled": skipped["disabled"],
-                    "skipped_paused": skipped["paused"], "spread_seconds": round(window)})
+        task.apply_async(
+            args=[connection_id], kwargs=dict(kwargs or {}), countdown=countdown, expires=countdown + interval_seconds
+        )
+    summary = {
+        "task": task.name,
+        "enqueued": len(ready),
+        "skipped": skipped,
+        "interval_seconds": interval_seconds,
+        "spread_seconds": round(window, 3),
+    }
+    log.info(
+        "%s enqueued for %d connections over %.0fs",
+        task.name,
+        len(ready),
+        window,
+        extra={
+            "event": "fanout_finished",
+            "task": task.name,
+            "enqueued": len(ready),
+            "skipped_expired": skipped["expired"],
+            "skipped_disabled": skipped["disabled"],
+            "skipped_paused": skipped["paused"],
+            "spread_seconds": round(window),
+        },
+    )
     return summary
 
 
@@ -114,6 +145,9 @@ def locked_fan_out(task, interval_seconds: float, kwargs: dict[str, Any] | None 
         with held_lock(f"fanout:{task.name}"):
             return fan_out(task, interval_seconds, kwargs, **options)
     except LockBusy:
-        log.warning("another %s round is running; this one does nothing", task.name,
-                    extra={"event": "fanout_skipped_locked", "task": task.name})
+        log.warning(
+            "another %s round is running; this one does nothing",
+            task.name,
+            extra={"event": "fanout_skipped_locked", "task": task.name},
+        )
         return {"task": task.name, "enqueued": 0, "locked": True}

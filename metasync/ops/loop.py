@@ -59,8 +59,9 @@ def until_stopped(items: Iterable[T], stop: threading.Event) -> Iterator[T]:
         yield item
 
 
-def _sleep_until(deadline: float, stop: threading.Event, clock: Callable[[], float],
-                 wait: Callable[[threading.Event, float], bool]) -> None:
+def _sleep_until(
+    deadline: float, stop: threading.Event, clock: Callable[[], float], wait: Callable[[threading.Event, float], bool]
+) -> None:
     while not stop.is_set():
         left = deadline - clock()
         if left <= 0:
@@ -68,10 +69,16 @@ def _sleep_until(deadline: float, stop: threading.Event, clock: Callable[[], flo
         wait(stop, min(SLEEP_STEP_SECONDS, left))
 
 
-def run_loop(iteration: Callable[[threading.Event], Any], interval_seconds: float, iterations: int | None = None,
-             stop: threading.Event | None = None, *, fatal: tuple[type[BaseException], ...] = (ConfigError,),
-             clock: Callable[[], float] = time.monotonic,
-             wait: Callable[[threading.Event, float], bool] = threading.Event.wait) -> int:
+def run_loop(
+    iteration: Callable[[threading.Event], Any],
+    interval_seconds: float,
+    iterations: int | None = None,
+    stop: threading.Event | None = None,
+    *,
+    fatal: tuple[type[BaseException], ...] = (ConfigError,),
+    clock: Callable[[], float] = time.monotonic,
+    wait: Callable[[threading.Event, float], bool] = threading.Event.wait,
+) -> int:
     """Run `iteration(stop)` every `interval_seconds` (start to start; at once if a round ran longer) until
     `stop` is set, a signal arrives or `iterations` rounds ran. Returns the number of rounds run.
     Between rounds it waits with `wait(stop, seconds)` on `clock` (tests pass a fake pair).
@@ -90,21 +97,36 @@ def run_loop(iteration: Callable[[threading.Event], Any], interval_seconds: floa
             except fatal:
                 raise
             except Exception as exc:
-                log.error("loop round %d failed: %s: %s", rounds, exc.__class__.__name__, exc,
-                          extra={"event": "loop_round_failed", "round": rounds, "error": exc.__class__.__name__})
+                log.error(
+                    "loop round %d failed: %s: %s",
+                    rounds,
+                    exc.__class__.__name__,
+                    exc,
+                    extra={"event": "loop_round_failed", "round": rounds, "error": exc.__class__.__name__},
+                )
             if iterations is not None and rounds >= iterations:
                 break
             _sleep_until(started + interval_seconds, stop, clock, wait)
     if received:
-        log.warning("%s received: loop stopped after %d rounds", received[0], rounds,
-                    extra={"event": "loop_stopped", "signal": received[0], "rounds": rounds})
+        log.warning(
+            "%s received: loop stopped after %d rounds",
+            received[0],
+            rounds,
+            extra={"event": "loop_stopped", "signal": received[0], "rounds": rounds},
+        )
     return rounds
 
 
-def loop_connections(select: Callable[[], list], run: Callable[[Iterable], int], interval_seconds: float,
-                     iterations: int | None = None, stop: threading.Event | None = None, *,
-                     clock: Callable[[], float] = time.monotonic,
-                     wait: Callable[[threading.Event, float], bool] = threading.Event.wait) -> int:
+def loop_connections(
+    select: Callable[[], list],
+    run: Callable[[Iterable], int],
+    interval_seconds: float,
+    iterations: int | None = None,
+    stop: threading.Event | None = None,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    wait: Callable[[threading.Event, float], bool] = threading.Event.wait,
+) -> int:
     """Loop mode for a CLI command: each round re-selects connections (new ones join, expired ones leave) and
     runs them one by one with `run(connections) -> failures`, stopping between connections after a signal.
 
@@ -122,13 +144,22 @@ def loop_connections(select: Callable[[], list], run: Callable[[Iterable], int],
             return
         started = time.monotonic()
         failures = run(until_stopped(connections, stop_event))
-        log.info("loop round finished: %d connections, %d failed", len(connections), failures,
-                 extra={"event": "loop_round_finished", "connections": len(connections), "failures": failures,
-                        "duration_ms": int((time.monotonic() - started) * 1000),
-                        "next_in_seconds": round(interval_seconds)})
+        log.info(
+            "loop round finished: %d connections, %d failed",
+            len(connections),
+            failures,
+            extra={
+                "event": "loop_round_finished",
+                "connections": len(connections),
+                "failures": failures,
+                "duration_ms": int((time.monotonic() - started) * 1000),
+                "next_in_seconds": round(interval_seconds),
+            },
+        )
 
-    return run_loop(one_round, interval_seconds, iterations, stop, fatal=(ConfigError, click.ClickException),
-                    clock=clock, wait=wait)
+    return run_loop(
+        one_round, interval_seconds, iterations, stop, fatal=(ConfigError, click.ClickException), clock=clock, wait=wait
+    )
 
 
 def loop_options(interval_setting: str) -> Callable:
@@ -136,21 +167,30 @@ def loop_options(interval_setting: str) -> Callable:
     (tests, or a bounded run), for any command that syncs connections."""
 
     def decorate(command: Callable) -> Callable:
-        command = click.option("--iterations", type=click.IntRange(min=1), default=None, hidden=True,
-                               help="Stop after this many rounds.")(command)
-        command = click.option("--interval", type=click.FloatRange(min=0, min_open=True), default=None,
-                               metavar="MINUTES",
-                               help=f"With --loop: minutes between rounds (default: {interval_setting}).")(command)
-        command = click.option("--loop", is_flag=True,
-                               help="Keep running, one round every --interval minutes, until SIGINT/SIGTERM "
-                                    "(the current connection finishes first).")(command)
+        command = click.option(
+            "--iterations", type=click.IntRange(min=1), default=None, hidden=True, help="Stop after this many rounds."
+        )(command)
+        command = click.option(
+            "--interval",
+            type=click.FloatRange(min=0, min_open=True),
+            default=None,
+            metavar="MINUTES",
+            help=f"With --loop: minutes between rounds (default: {interval_setting}).",
+        )(command)
+        command = click.option(
+            "--loop",
+            is_flag=True,
+            help="Keep running, one round every --interval minutes, until SIGINT/SIGTERM "
+            "(the current connection finishes first).",
+        )(command)
         return command
 
     return decorate
 
 
-def loop_interval_seconds(loop: bool, interval_minutes: float | None, iterations: int | None,
-                          default_minutes: float) -> float:
+def loop_interval_seconds(
+    loop: bool, interval_minutes: float | None, iterations: int | None, default_minutes: float
+) -> float:
     """Seconds between rounds; `--interval` and `--iterations` only make sense with `--loop`."""
     if not loop and (interval_minutes is not None or iterations is not None):
         raise click.UsageError("--interval and --iterations need --loop")

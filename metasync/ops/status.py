@@ -14,14 +14,28 @@ def _iso(value) -> str | None:
 
 
 def describe_run(connection: MetaConnection, run: SyncRun | None) -> dict[str, Any]:
-    base = {"connection_id": str(connection.id), "tenant_id": connection.tenant_id,
-            "ad_account_id": connection.ad_account_id, "connection_status": connection.status}
+    base = {
+        "connection_id": str(connection.id),
+        "tenant_id": connection.tenant_id,
+        "ad_account_id": connection.ad_account_id,
+        "connection_status": connection.status,
+    }
     if run is None:
         return {**base, "kind": None, "status": "NEVER"}
-    return {**base, "kind": run.kind, "trigger": run.trigger, "full": run.full, "status": run.status,
-            "started_at": _iso(run.started_at), "finished_at": _iso(run.finished_at), "duration_ms": run.duration_ms,
-            "counts": dict(run.counts or {}), "api_calls": run.api_calls, "error_count": run.error_count,
-            "errors": list(run.errors or [])}
+    return {
+        **base,
+        "kind": run.kind,
+        "trigger": run.trigger,
+        "full": run.full,
+        "status": run.status,
+        "started_at": _iso(run.started_at),
+        "finished_at": _iso(run.finished_at),
+        "duration_ms": run.duration_ms,
+        "counts": dict(run.counts or {}),
+        "api_calls": run.api_calls,
+        "error_count": run.error_count,
+        "errors": list(run.errors or []),
+    }
 
 
 def latest_runs(connections: list[MetaConnection], limit: int = 1) -> list[dict[str, Any]]:

@@ -7,5 +7,10 @@ lookback policy (see its docstring).
 from metasync.performance.dates import DATE_PRESETS, InvalidDateRange, parse_date_request
 from metasync.performance.run import sync_all_performance_data, sync_scheduled_performance
 
-__all__ = ["DATE_PRESETS", "InvalidDateRange", "parse_date_request", "sync_all_performance_data",
-           "sync_scheduled_performance"]
+__all__ = [
+    "DATE_PRESETS",
+    "InvalidDateRange",
+    "parse_date_request",
+    "sync_all_performance_data",
+    "sync_scheduled_performance",
+]

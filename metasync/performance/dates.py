@@ -9,9 +9,26 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # Every `date_preset` Meta accepts (facts sheet, section 3).
 DATE_PRESETS = (
-    "today", "yesterday", "this_week_mon_today", "this_week_sun_today", "last_week_mon_sun", "last_week_sun_sat",
-    "this_month", "last_month", "this_quarter", "last_quarter", "this_year", "last_year", "last_3d", "last_7d",
-    "last_14d", "last_28d", "last_30d", "last_90d", "maximum", "data_maximum",
+    "today",
+    "yesterday",
+    "this_week_mon_today",
+    "this_week_sun_today",
+    "last_week_mon_sun",
+    "last_week_sun_sat",
+    "this_month",
+    "last_month",
+    "this_quarter",
+    "last_quarter",
+    "this_year",
+    "last_year",
+    "last_3d",
+    "last_7d",
+    "last_14d",
+    "last_28d",
+    "last_30d",
+    "last_90d",
+    "maximum",
+    "data_maximum",
 )
 # Meta keeps insights for 37 months; a few days of margin so a range at the edge is not refused by Meta.
 MAX_DAYS_BACK = 1120
@@ -61,8 +78,12 @@ class DateRequest:
         return self.preset or f"{self.since}..{self.until}"
 
 
-def parse_date_request(date_preset: str | None = None, since: str | date | None = None,
-                       until: str | date | None = None, today: date | None = None) -> DateRequest:
+def parse_date_request(
+    date_preset: str | None = None,
+    since: str | date | None = None,
+    until: str | date | None = None,
+    today: date | None = None,
+) -> DateRequest:
     """Check a preset or a since/until pair (ISO dates, until inclusive); an explicit range wins over a preset."""
     if since is None and until is None:
         if date_preset is None:
@@ -81,8 +102,10 @@ def parse_date_request(date_preset: str | None = None, since: str | date | None 
     if last > today + ONE_DAY:
         raise InvalidDateRange(f"until ({last}) is in the future")
     if first < earliest_day(today):
-        raise InvalidDateRange(f"since ({first}) is too far back: Meta keeps insights for 37 months, "
-                               f"so since must be on or after {earliest_day(today)}")
+        raise InvalidDateRange(
+            f"since ({first}) is too far back: Meta keeps insights for 37 months, "
+            f"so since must be on or after {earliest_day(today)}"
+        )
     return DateRequest(since=first, until=last)
 
 

@@ -71,8 +71,7 @@ def insights_params(level: InsightsLevel, window: DateRange, campaign_ids: list[
 class InsightsFetcher:
     """Streams one account's insights rows into snapshot writers, choosing sync or async per query."""
 
-    def __init__(self, client: GraphClient, token: str, connection: MetaConnection,
-                 policy: ReportPolicy | None = None):
+    def __init__(self, client: GraphClient, token: str, connection: MetaConnection, policy: ReportPolicy | None = None):
         self.client = client
         self.token = token
         self.connection = connection
@@ -87,8 +86,14 @@ class InsightsFetcher:
         return {"tenant_id": self.connection.tenant_id, "ad_account_id": self._account, **fields}
 
     def _pages(self, path: str, params: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
-        return self.client.iter_edge_pages(self.token, path, params, user_id=self.connection.meta_user_id,
-                                           account_id=self._account, page_size=INSIGHTS_PAGE_SIZE)
+        return self.client.iter_edge_pages(
+            self.token,
+            path,
+            params,
+            user_id=self.connection.meta_user_id,
+            account_id=self._account,
+            page_size=INSIGHTS_PAGE_SIZE,
+        )
 
     # --- one level ---------------------------------------------------------------------------------------------
     def fetch_level(self, level: InsightsLevel, window: DateRange, writer: SnapshotWriter) -> None:
@@ -103,15 +108,20 @@ class InsightsFetcher:
             # The report returns the same rows again (upserts, so harmless): count them once, from the report.
             writer.flush()
             writer.result.written = written_before
-            log.info("synchronous %s insights for %s failed (%s); running an asynchronous report", level.level,
-                     window, exc.__class__.__name__,
-                     extra=self._log_extra(event="insights_async_fallback", level=level.level, window=str(window)))
+            log.info(
+                "synchronous %s insights for %s failed (%s); running an asynchronous report",
+                level.level,
+                window,
+                exc.__class__.__name__,
+                extra=self._log_extra(event="insights_async_fallback", level=level.level, window=str(window)),
+            )
             self.fetch_async(level, window, writer)
         writer.flush()
 
     # --- asynchronous reports ----------------------------------------------------------------------------------
-    def fetch_async(self, level: InsightsLevel, window: DateRange, writer: SnapshotWriter,
-                    campaign_ids: list[str] | None = None) -> None:
+    def fetch_async(
+        self, level: InsightsLevel, window: DateRange, writer: SnapshotWriter, campaign_ids: list[str] | None = None
+    ) -> None:
         """Run the query as a report (twice at most), splitting it when both runs fail.
 
         Only the report's own failure (or "too much data") splits; a Graph outage propagates so the task retries
@@ -126,57 +136,94 @@ class InsightsFetcher:
                 writer.flush()
                 return
             except TooMuchDataError:
-                log.info("%s report for %s%s is too much data for Meta", level.level, window,
-                         _campaigns_note(campaign_ids),
-                         extra=self._log_extra(event="insights_too_much_data", level=level.level, window=str(window)))
+                log.info(
+                    "%s report for %s%s is too much data for Meta",
+                    level.level,
+                    window,
+                    _campaigns_note(campaign_ids),
+                    extra=self._log_extra(event="insights_too_much_data", level=level.level, window=str(window)),
+                )
                 break
             except ReportFailed as exc:
-                log.warning("%s report for %s%s failed (attempt %d): %s", level.level, window,
-                            _campaigns_note(campaign_ids), attempt, exc,
-                            extra=self._log_extra(event="insights_report_failed", level=level.level,
-                                                  window=str(window), attempt=attempt))
+                log.warning(
+                    "%s report for %s%s failed (attempt %d): %s",
+                    level.level,
+                    window,
+                    _campaigns_note(campaign_ids),
+                    attempt,
+                    exc,
+                    extra=self._log_extra(
+                        event="insights_report_failed", level=level.level, window=str(window), attempt=attempt
+                    ),
+                )
         self._split(level, window, writer, campaign_ids)
 
-    def _split(self, level: InsightsLevel, window: DateRange, writer: SnapshotWriter,
-               campaign_ids: list[str] | None) -> None:
+    def _split(
+        self, level: InsightsLevel, window: DateRange, writer: SnapshotWriter, campaign_ids: list[str] | None
+    ) -> None:
         if window.days > 1:
             parts = [(half, campaign_ids) for half in window.halves()]
         elif campaign_ids is None:
             ids = self._campaign_ids(window)
             size = min(self.policy.campaign_chunk, max(1, (len(ids) + 1) // 2))
-            parts = [(window, ids[i:i + size]) for i in range(0, len(ids), size)]
+            parts = [(window, ids[i : i + size]) for i in range(0, len(ids), size)]
         elif len(campaign_ids) > 1:
             middle = len(campaign_ids) // 2
             parts = [(window, campaign_ids[:middle]), (window, campaign_ids[middle:])]
         else:
             # Nothing left to split: record it and go on; the next lookback pulls this day again.
-            writer.note_error(f"{level.level} insights for campaign {campaign_ids[0]} on {window} could not be "
-                              f"fetched: every report run failed")
+            writer.note_error(
+                f"{level.level} insights for campaign {campaign_ids[0]} on {window} could not be "
+                f"fetched: every report run failed"
+            )
             return
-        log.info("splitting the %s report for %s%s into %d parts", level.level, window, _campaigns_note(campaign_ids),
-                 len(parts), extra=self._log_extra(event="insights_report_split", level=level.level,
-                                                   window=str(window), parts=len(parts)))
+        log.info(
+            "splitting the %s report for %s%s into %d parts",
+            level.level,
+            window,
+            _campaigns_note(campaign_ids),
+            len(parts),
+            extra=self._log_extra(
+                event="insights_report_split", level=level.level, window=str(window), parts=len(parts)
+            ),
+        )
         for part_window, part_ids in parts:
             self.fetch_async(level, part_window, writer, part_ids)
 
     def _campaign_ids(self, window: DateRange) -> list[str]:
         """Campaigns with delivery on these days: one light query, whole range, no daily rows."""
         params = {"level": "campaign", "fields": "campaign_id", "time_range": window.as_param()}
-        ids = [str(row["campaign_id"]) for page in self._pages(f"{self._account}/insights", params)
-               for row in page if isinstance(row, dict) and row.get("campaign_id")]
+        ids = [
+            str(row["campaign_id"])
+            for page in self._pages(f"{self._account}/insights", params)
+            for row in page
+            if isinstance(row, dict) and row.get("campaign_id")
+        ]
         return sorted(set(ids))
 
     def _start_report(self, level: InsightsLevel, window: DateRange, campaign_ids: list[str] | None) -> str:
         self._check_budget()
-        payload = self.client.request("POST", f"{self._account}/insights", self.token,
-                                      data=insights_params(level, window, campaign_ids),
-                                      user_id=self.connection.meta_user_id, account_id=self._account)
+        payload = self.client.request(
+            "POST",
+            f"{self._account}/insights",
+            self.token,
+            data=insights_params(level, window, campaign_ids),
+            user_id=self.connection.meta_user_id,
+            account_id=self._account,
+        )
         report_id = payload.get("report_run_id") if isinstance(payload, dict) else None
         if not report_id:
             raise UnexpectedResponseError("insights report started without a report_run_id")
-        log.info("%s report %s started for %s%s", level.level, report_id, window, _campaigns_note(campaign_ids),
-                 extra=self._log_extra(event="insights_report_started", level=level.level, window=str(window),
-                                       report_run_id=str(report_id)))
+        log.info(
+            "%s report %s started for %s%s",
+            level.level,
+            report_id,
+            window,
+            _campaigns_note(campaign_ids),
+            extra=self._log_extra(
+                event="insights_report_started", level=level.level, window=str(window), report_run_id=str(report_id)
+            ),
+        )
         return str(report_id)
 
     def _wait_for(self, report_id: str) -> None:
@@ -185,9 +232,13 @@ class InsightsFetcher:
         started = last_progress = policy.clock()
         best = -1
         while True:
-            status = self.client.fetch_node(self.token, report_id,
-                                            {"fields": "async_status,async_percent_completion"},
-                                            user_id=self.connection.meta_user_id, account_id=self._account)
+            status = self.client.fetch_node(
+                self.token,
+                report_id,
+                {"fields": "async_status,async_percent_completion"},
+                user_id=self.connection.meta_user_id,
+                account_id=self._account,
+            )
             state = str(status.get("async_status") or "")
             percent = _percent(status.get("async_percent_completion"))
             if state == REPORT_DONE and percent >= 100:
@@ -197,9 +248,13 @@ class InsightsFetcher:
             now = policy.clock()
             if percent > best:
                 best, last_progress = percent, now
-                log.info("report %s: %s, %d%%", report_id, state or "unknown", percent,
-                         extra=self._log_extra(event="insights_report_progress", report_run_id=report_id,
-                                               percent=percent))
+                log.info(
+                    "report %s: %s, %d%%",
+                    report_id,
+                    state or "unknown",
+                    percent,
+                    extra=self._log_extra(event="insights_report_progress", report_run_id=report_id, percent=percent),
+                )
             if now - last_progress > policy.stall_seconds:
                 raise ReportFailed(f"report {report_id} stalled at {best}% ({state})")
             if now - started > policy.run_max_seconds:
@@ -209,8 +264,9 @@ class InsightsFetcher:
 
     def _check_budget(self) -> None:
         if self.policy.clock() > self.deadline:
-            raise ReportBudgetExceeded(f"insights reports for {self._account} took longer than "
-                                       f"{self.policy.total_max_seconds:.0f}s in all")
+            raise ReportBudgetExceeded(
+                f"insights reports for {self._account} took longer than {self.policy.total_max_seconds:.0f}s in all"
+            )
 
 
 def _percent(value: Any) -> int:
@@ -222,4 +278,3 @@ def _percent(value: Any) -> int:
 
 def _campaigns_note(campaign_ids: list[str] | None) -> str:
     return f" ({len(campaign_ids)} campaigns)" if campaign_ids else ""
-

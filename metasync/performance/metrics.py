@@ -23,8 +23,13 @@ from typing import Any
 
 from metasync.entities.mapping import MappingError
 
-PURCHASE_TYPES = ("omni_purchase", "purchase", "offsite_conversion.fb_pixel_purchase", "onsite_web_purchase",
-                  "app_custom_event.fb_mobile_purchase")
+PURCHASE_TYPES = (
+    "omni_purchase",
+    "purchase",
+    "offsite_conversion.fb_pixel_purchase",
+    "onsite_web_purchase",
+    "app_custom_event.fb_mobile_purchase",
+)
 LEAD_TYPES = ("omni_lead", "lead", "onsite_conversion.lead_grouped", "offsite_conversion.fb_pixel_lead")
 
 # Meta's currencies with offset 1 (developers.facebook.com/docs/marketing-api/currencies); all others use 100.
@@ -51,7 +56,7 @@ def _decimal(value: Any, what: str) -> Decimal:
 
 
 def to_minor(value: Any, exponent: int, what: str = "amount") -> int:
-    """"55.50" -> 5550 (exponent 2). Meta reports money at minor-unit precision; extra digits round half-even."""
+    """ "55.50" -> 5550 (exponent 2). Meta reports money at minor-unit precision; extra digits round half-even."""
     if value in (None, ""):
         return 0
     return int(_decimal(value, what).scaleb(exponent).to_integral_value(ROUND_HALF_EVEN))

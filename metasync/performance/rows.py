@@ -19,8 +19,21 @@ from metasync.store.writer import BatchWriter
 log = logging.getLogger(__name__)
 
 ID_FIELDS = ("campaign_id", "campaign_name", "adset_id", "adset_name", "ad_id", "ad_name")
-ROW_FIELDS = ("account_id", "account_currency", "date_start", "date_stop", "impressions", "clicks", "spend",
-              "reach", "ctr", "cpc", "cpm", "actions", "action_values")
+ROW_FIELDS = (
+    "account_id",
+    "account_currency",
+    "date_start",
+    "date_stop",
+    "impressions",
+    "clicks",
+    "spend",
+    "reach",
+    "ctr",
+    "cpc",
+    "cpm",
+    "actions",
+    "action_values",
+)
 
 
 @dataclass(frozen=True)
@@ -36,7 +49,7 @@ class InsightsLevel:
 
     def fields_param(self) -> str:
         """This level's ids and names (and its parents'), then the metrics."""
-        return ",".join(ID_FIELDS[:ID_FIELDS.index(self.name_field) + 1] + ROW_FIELDS)
+        return ",".join(ID_FIELDS[: ID_FIELDS.index(self.name_field) + 1] + ROW_FIELDS)
 
 
 # Campaign and ad-set rows are few; ad rows multiply with the number of ads, so they go asynchronous sooner.
@@ -124,8 +137,14 @@ class SnapshotWriter(BatchWriter):
     error_event = "insights_error"
 
     def __init__(self, level: InsightsLevel, ctx: SnapshotContext, progress: Callable[[str, int], None] | None = None):
-        super().__init__(PerformanceSnapshot._get_collection(), ctx.now, "first_fetched_at", level.count_key,
-                         {"tenant_id": ctx.tenant_id, "ad_account_id": ctx.ad_account_id}, progress)
+        super().__init__(
+            PerformanceSnapshot._get_collection(),
+            ctx.now,
+            "first_fetched_at",
+            level.count_key,
+            {"tenant_id": ctx.tenant_id, "ad_account_id": ctx.ad_account_id},
+            progress,
+        )
         self.level = level
         self.ctx = ctx
 

@@ -29,10 +29,15 @@ Progress = Callable[[str, int], None]
 WindowChooser = Callable[[MetaConnection, date], tuple[DateRange, bool]]
 
 
-def sync_all_performance_data(connection: MetaConnection, date_preset: str | None = "last_7d",
-                              since: str | date | None = None, until: str | date | None = None,
-                              client: GraphClient | None = None, trigger: str = "manual",
-                              progress: Progress | None = None) -> dict[str, Any]:
+def sync_all_performance_data(
+    connection: MetaConnection,
+    date_preset: str | None = "last_7d",
+    since: str | date | None = None,
+    until: str | date | None = None,
+    client: GraphClient | None = None,
+    trigger: str = "manual",
+    progress: Progress | None = None,
+) -> dict[str, Any]:
     """Fetch daily insights for every campaign, ad set and ad over a preset (default last_7d) or since/until.
 
     An explicit since/until wins over the preset. Invalid input raises InvalidDateRange before any call. Returns
@@ -42,12 +47,19 @@ def sync_all_performance_data(connection: MetaConnection, date_preset: str | Non
     """
     request = parse_date_request(date_preset, since, until)
     asked = {"date_preset": date_preset, "since": since and str(since), "until": until and str(until)}
-    return _run(connection, lambda _connection, today: (request.resolve(today), False), client, trigger, progress,
-                target={key: value for key, value in asked.items() if value})
+    return _run(
+        connection,
+        lambda _connection, today: (request.resolve(today), False),
+        client,
+        trigger,
+        progress,
+        target={key: value for key, value in asked.items() if value},
+    )
 
 
-def sync_scheduled_performance(connection: MetaConnection, client: GraphClient | None = None,
-                               trigger: str = "task") -> dict[str, Any]:
+def sync_scheduled_performance(
+    connection: MetaConnection, client: GraphClient | None = None, trigger: str = "task"
+) -> dict[str, Any]:
     """The scheduled performance sync, applying the attribution lookback policy.
 
     Meta keeps revising a day's numbers for up to 28 days (attribution), so stored days must be pulled again until
@@ -79,8 +91,14 @@ def lookback_due(connection: MetaConnection, today: date) -> bool:
     return done is None or done < local_midnight(today, connection.timezone_name)
 
 
-def _run(connection: MetaConnection, choose: WindowChooser, client: GraphClient | None, trigger: str,
-         progress: Progress | None, target: dict[str, Any] | None = None) -> dict[str, Any]:
+def _run(
+    connection: MetaConnection,
+    choose: WindowChooser,
+    client: GraphClient | None,
+    trigger: str,
+    progress: Progress | None,
+    target: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     # A caller's client (the entity sync's scoped one) is used as is, so its call count includes ours.
     client = client or default_client().scoped()
     writers: dict[str, SnapshotWriter] = {}
@@ -94,19 +112,32 @@ def _run(connection: MetaConnection, choose: WindowChooser, client: GraphClient 
         run.record.update(set__full=full)
         run.counts.update(since=str(window.since), until=str(window.until))
         _fetch_levels(client, token, connection, window, run.started_at, progress, writers)
-        run.add_errors(sum(w.result.errors for w in writers.values()),
-                       [m for w in writers.values() for m in w.result.messages])
+        run.add_errors(
+            sum(w.result.errors for w in writers.values()), [m for w in writers.values() for m in w.result.messages]
+        )
         _record_performance_synced(connection, run.started_at if full else None)
         run.extra["lookback"] = full
     return run.result()
 
 
-def _fetch_levels(client: GraphClient, token: str, connection: MetaConnection, window: DateRange, now: datetime,
-                  progress: Progress | None, writers: dict[str, SnapshotWriter]) -> None:
+def _fetch_levels(
+    client: GraphClient,
+    token: str,
+    connection: MetaConnection,
+    window: DateRange,
+    now: datetime,
+    progress: Progress | None,
+    writers: dict[str, SnapshotWriter],
+) -> None:
     """Campaign, ad-set and ad rows for the window, into `writers` (filled as it goes, so a failure can count)."""
-    ctx = SnapshotContext(tenant_id=connection.tenant_id, connection_id=connection.id,
-                          ad_account_id=connection.ad_account_id, currency=connection.currency,
-                          timezone_name=connection.timezone_name, now=now)
+    ctx = SnapshotContext(
+        tenant_id=connection.tenant_id,
+        connection_id=connection.id,
+        ad_account_id=connection.ad_account_id,
+        currency=connection.currency,
+        timezone_name=connection.timezone_name,
+        now=now,
+    )
     fetcher = InsightsFetcher(client, token, connection)
     for level in LEVELS:
         writers[level.count_key] = writer = SnapshotWriter(level, ctx, progress)
@@ -116,12 +147,15 @@ def _fetch_levels(client: GraphClient, token: str, connection: MetaConnection, w
 def _record_performance_synced(connection: MetaConnection, lookback_started_at: datetime | None) -> None:
     """When performance last synced, and (after a full-window pull) when the day's lookback was done."""
     lookback = {"set__performance_lookback_started_at": lookback_started_at} if lookback_started_at else {}
-    MetaConnection.objects(id=connection.id).update_one(set__last_performance_synced_at=utcnow(),
-                                                        set__updated_at=utcnow(), **lookback)
+    MetaConnection.objects(id=connection.id).update_one(
+        set__last_performance_synced_at=utcnow(), set__updated_at=utcnow(), **lookback
+    )
     if lookback_started_at:
         connection.performance_lookback_started_at = lookback_started_at
 
 
 def _counts(writers: dict[str, SnapshotWriter]) -> dict[str, int]:
-    return {level.count_key: writers[level.count_key].result.written if level.count_key in writers else 0
-            for level in LEVELS}
+    return {
+        level.count_key: writers[level.count_key].result.written if level.count_key in writers else 0
+        for level in LEVELS
+    }

@@ -20,8 +20,11 @@ BEAT_SECONDS = 10.0
 
 
 @contextmanager
-def beating(run_id: str, beat_seconds: float = BEAT_SECONDS,
-            wait: Callable[[threading.Event, float], bool] = threading.Event.wait) -> Iterator[None]:
+def beating(
+    run_id: str,
+    beat_seconds: float = BEAT_SECONDS,
+    wait: Callable[[threading.Event, float], bool] = threading.Event.wait,
+) -> Iterator[None]:
     """Beat for `run_id` every `beat_seconds` while the block runs; forget it when the block ends, however."""
     stop = threading.Event()
     _beat(run_id)
@@ -40,16 +43,23 @@ def beating(run_id: str, beat_seconds: float = BEAT_SECONDS,
         try:
             get_redis().zrem(ALIVE_KEY, run_id)
         except RedisError:
-            log.warning("run %s ended but Redis did not hear it; the reaper checks its record", run_id,
-                        extra={"event": "heartbeat_unregistered", "run_id": run_id})
+            log.warning(
+                "run %s ended but Redis did not hear it; the reaper checks its record",
+                run_id,
+                extra={"event": "heartbeat_unregistered", "run_id": run_id},
+            )
 
 
 def _beat(run_id: str) -> None:
     try:
         get_redis().zadd(ALIVE_KEY, {run_id: time.time()})
     except RedisError as exc:  # a Redis blip must not stop the run; the next beat tries again
-        log.warning("heartbeat of run %s not recorded: %s", run_id, exc.__class__.__name__,
-                    extra={"event": "heartbeat_failed", "run_id": run_id})
+        log.warning(
+            "heartbeat of run %s not recorded: %s",
+            run_id,
+            exc.__class__.__name__,
+            extra={"event": "heartbeat_failed", "run_id": run_id},
+        )
 
 
 def silent_since(cutoff: float) -> list[str]:

@@ -71,43 +71,76 @@ class Run:
 
     def add_errors(self, count: int, messages: list[str]) -> None:
         self.error_count += count
-        self.messages.extend(messages[:max(0, MAX_STORED_ERRORS - len(self.messages))])
+        self.messages.extend(messages[: max(0, MAX_STORED_ERRORS - len(self.messages))])
 
     def current_counts(self) -> dict[str, Any]:
         return {**self.counts, **(self.live_counts() if self.live_counts else {})}
 
     def result(self) -> dict[str, Any]:
-        return {"connection_id": str(self.connection.id), "tenant_id": self.connection.tenant_id,
-                "ad_account_id": self.connection.ad_account_id, **self.current_counts(), **self.extra,
-                "errors": self.error_count, "duration_ms": self.duration_ms, "api_calls": self.api_calls}
+        return {
+            "connection_id": str(self.connection.id),
+            "tenant_id": self.connection.tenant_id,
+            "ad_account_id": self.connection.ad_account_id,
+            **self.current_counts(),
+            **self.extra,
+            "errors": self.error_count,
+            "duration_ms": self.duration_ms,
+            "api_calls": self.api_calls,
+        }
 
     def log_fields(self, **fields: Any) -> dict[str, Any]:
-        return {"tenant_id": self.connection.tenant_id, "ad_account_id": self.connection.ad_account_id,
-                "connection_id": str(self.connection.id), "kind": self.record.kind, **fields}
+        return {
+            "tenant_id": self.connection.tenant_id,
+            "ad_account_id": self.connection.ad_account_id,
+            "connection_id": str(self.connection.id),
+            "kind": self.record.kind,
+            **fields,
+        }
 
     def _event(self, outcome: str) -> str:
         return f"{EVENT_PREFIXES.get(self.record.kind, self.record.kind.lower())}_{outcome}"
 
     def _finish(self, status: str, errors: list[str], error_count: int) -> None:
-        self.record.update(set__status=status, set__finished_at=utcnow(), set__duration_ms=self.duration_ms,
-                           set__counts=self.current_counts(), set__api_calls=self.api_calls,
-                           set__error_count=error_count, set__errors=errors[:MAX_STORED_ERRORS])
+        self.record.update(
+            set__status=status,
+            set__finished_at=utcnow(),
+            set__duration_ms=self.duration_ms,
+            set__counts=self.current_counts(),
+            set__api_calls=self.api_calls,
+            set__error_count=error_count,
+            set__errors=errors[:MAX_STORED_ERRORS],
+        )
 
     def _succeeded(self) -> None:
         self._finish("PARTIAL" if self.error_count else "SUCCESS", self.messages, self.error_count)
-        log.info("%s finished", self.record.kind.lower(),
-                 extra={"event": self._event("finished"), **self.log_fields(**self.result())})
+        log.info(
+            "%s finished",
+            self.record.kind.lower(),
+            extra={"event": self._event("finished"), **self.log_fields(**self.result())},
+        )
 
     def _failed(self, exc: BaseException) -> None:
         self._finish("FAILED", [f"{exc.__class__.__name__}: {exc}"[:500]], 1)
-        log.error("%s failed: %s", self.record.kind.lower(), exc.__class__.__name__,
-                  extra={"event": self._event("failed"), **self.log_fields(error=str(exc)[:300])})
+        log.error(
+            "%s failed: %s",
+            self.record.kind.lower(),
+            exc.__class__.__name__,
+            extra={"event": self._event("failed"), **self.log_fields(error=str(exc)[:300])},
+        )
 
 
 @contextmanager
-def recorded_run(connection: MetaConnection, kind: str, trigger: str, client: GraphClient, *, full: bool = False,
-                 target: dict[str, Any] | None = None, started_at: datetime | None = None,
-                 **log_fields: Any) -> Iterator[Run]:
+def recorded_run(
+    connection: MetaConnection,
+    kind: str,
+    trigger: str,
+    client: GraphClient,
+    *,
+    full: bool = False,
+    target: dict[str, Any] | None = None,
+    started_at: datetime | None = None,
+    **log_fields: Any,
+) -> Iterator[Run]:
     """Record a run of `kind` for the block (beating while it runs); see the module docstring for how it ends.
 
     `target` is what the run was asked to do beyond its kind, so the reaper can redo a crashed run."""
@@ -117,28 +150,39 @@ def recorded_run(connection: MetaConnection, kind: str, trigger: str, client: Gr
         yield from _lifecycle(Run(record, connection, client, started_at), connection, trigger, full, log_fields)
 
 
-def _lifecycle(run: Run, connection: MetaConnection, trigger: str, full: bool,
-               log_fields: dict[str, Any]) -> Iterator[Run]:
+def _lifecycle(
+    run: Run, connection: MetaConnection, trigger: str, full: bool, log_fields: dict[str, Any]
+) -> Iterator[Run]:
     kind = run.record.kind
-    log.info("%s started", kind.lower(), extra={"event": run._event("started"),
-                                                **run.log_fields(trigger=trigger, full=full, **log_fields)})
+    log.info(
+        "%s started",
+        kind.lower(),
+        extra={"event": run._event("started"), **run.log_fields(trigger=trigger, full=full, **log_fields)},
+    )
     try:
         yield run
     except TokenError as exc:
         connection.mark("EXPIRED", f"access token rejected by Meta: {exc.message or exc}")
         run._failed(exc)
-        raise SyncFailed(f"access token expired or invalid for {connection.ad_account_id}; re-authenticate",
-                         str(connection.id), run.result()) from exc
+        raise SyncFailed(
+            f"access token expired or invalid for {connection.ad_account_id}; re-authenticate",
+            str(connection.id),
+            run.result(),
+        ) from exc
     except TokenUnreadable as exc:
         connection.mark("ERROR", f"{exc}; re-add the connection's token")
         run._failed(exc)
-        raise SyncFailed(f"{connection.ad_account_id}: {exc}; re-add the token with `metasync connections add`",
-                         str(connection.id), run.result()) from exc
+        raise SyncFailed(
+            f"{connection.ad_account_id}: {exc}; re-add the token with `metasync connections add`",
+            str(connection.id),
+            run.result(),
+        ) from exc
     except GraphPermissionError as exc:
         connection.mark("ERROR", f"permission denied by Meta: {exc.message or exc}")
         run._failed(exc)
-        raise SyncFailed(f"permission denied for {connection.ad_account_id}: {exc.message}", str(connection.id),
-                         run.result()) from exc
+        raise SyncFailed(
+            f"permission denied for {connection.ad_account_id}: {exc.message}", str(connection.id), run.result()
+        ) from exc
     except BaseException as exc:
         run._failed(exc)
         raise

@@ -30,29 +30,46 @@ def redo(run: SyncRun) -> tuple[str, list[Any], dict[str, Any]]:
     if run.kind == "ENTITY":
         return "sync_entity", [connection_id, target.get("level"), target.get("object_id")], {}
     if run.kind == "PERFORMANCE":  # no dates asked: the scheduled lookback policy
-        return "sync_performance", [connection_id], {k: target[k] for k in ("date_preset", "since", "until")
-                                                      if k in target}
+        return (
+            "sync_performance",
+            [connection_id],
+            {k: target[k] for k in ("date_preset", "since", "until") if k in target},
+        )
     return "sync_connection", [connection_id], {"full": bool(run.full)}
 
 
-def reap_crashed_runs(enqueue: Enqueue, stale_seconds: float = STALE_SECONDS, now: float | None = None
-                      ) -> dict[str, int]:
+def reap_crashed_runs(
+    enqueue: Enqueue, stale_seconds: float = STALE_SECONDS, now: float | None = None
+) -> dict[str, int]:
     """Mark silent RUNNING runs CRASHED and re-enqueue those that are still their connection's latest of the kind."""
     summary = {"crashed": 0, "requeued": 0}
     for run_id in silent_since((now or time.time()) - stale_seconds):
         run = SyncRun.objects(id=run_id).first()
         if run is not None and run.status == "RUNNING":
-            run.update(set__status="CRASHED", set__finished_at=utcnow(), set__error_count=1,
-                       set__errors=["the process running it stopped (no heartbeat); its work was enqueued again"])
+            run.update(
+                set__status="CRASHED",
+                set__finished_at=utcnow(),
+                set__error_count=1,
+                set__errors=["the process running it stopped (no heartbeat); its work was enqueued again"],
+            )
             summary["crashed"] += 1
             connection = MetaConnection.objects(id=run.connection).only("id", "latest_runs").first()
             latest = connection is not None and (connection.latest_runs or {}).get(run.kind) == run.id
             if latest:
                 enqueue(*redo(run))
                 summary["requeued"] += 1
-            log.warning("run %s (%s) crashed; %s", run_id, run.kind,
-                        "enqueued again" if latest else "a newer run of its kind exists",
-                        extra={"event": "run_crashed", "run_id": run_id, "kind": run.kind,
-                               "tenant_id": run.tenant_id, "ad_account_id": run.ad_account_id})
+            log.warning(
+                "run %s (%s) crashed; %s",
+                run_id,
+                run.kind,
+                "enqueued again" if latest else "a newer run of its kind exists",
+                extra={
+                    "event": "run_crashed",
+                    "run_id": run_id,
+                    "kind": run.kind,
+                    "tenant_id": run.tenant_id,
+                    "ad_account_id": run.ad_account_id,
+                },
+            )
         forget(run_id)
     return summary

@@ -15,5 +15,15 @@ from .errors import SimulatedGraphError
 from .server import SimulatorServer, serve
 from .world import World
 
-__all__ = ["SimulatedGraphError", "SimConfig", "Simulator", "SimulatorServer", "World", "create_simulator_app",
-           "serve", "main", "build_arg_parser", "config_from_args"]
+__all__ = [
+    "SimulatedGraphError",
+    "SimConfig",
+    "Simulator",
+    "SimulatorServer",
+    "World",
+    "create_simulator_app",
+    "serve",
+    "main",
+    "build_arg_parser",
+    "config_from_args",
+]

@@ -43,11 +43,18 @@ class Simulator:
         self.report_runs = ReportRuns(world, config, self.faults, pager)
         self.webhooks = Webhooks(config, world)
         self.dispatcher = GraphDispatcher(
-            config, world, self.report_runs, self._handlers(pager), Authenticator(config, self.tokens).authenticate,
-            self.faults, self.usage, self.stats, TraceIds(config.seed))
+            config,
+            world,
+            self.report_runs,
+            self._handlers(pager),
+            Authenticator(config, self.tokens).authenticate,
+            self.faults,
+            self.usage,
+            self.stats,
+            TraceIds(config.seed),
+        )
         self.batch = BatchCalls(self.dispatcher)
-        self.control = ControlPlane(world, config, self.stats, self.usage, self.faults, self.report_runs,
-                                    self.webhooks)
+        self.control = ControlPlane(world, config, self.stats, self.usage, self.faults, self.report_runs, self.webhooks)
 
     def _handlers(self, pager: Pager) -> dict[str, Handler]:
         """The handler of each name the routes use (see routing.GRAPH_ROUTES)."""
@@ -55,14 +62,25 @@ class Simulator:
         oauth = OAuthEndpoints(self.config, self.tokens, self.user_id)
         runs = self.report_runs
         return {
-            "oauth_access_token": oauth.access_token, "debug_token": oauth.debug_token,
-            "me": nodes.me, "my_ad_accounts": nodes.my_ad_accounts,
-            "account": nodes.account, "account_edge": nodes.account_edge,
-            "account_insights": nodes.account_insights, "create_report_run": runs.create,
-            "object": nodes.object, "object_edge": nodes.object_edge, "object_insights": nodes.object_insights,
-            "report_run": runs.node, "report_run_insights": runs.insights, "reject_report_run_edge": runs.reject_edge,
-            "reject_root": nodes.reject_root, "reject_method": nodes.reject_method, "reject_depth": nodes.reject_depth,
-            "reject_user_edge": nodes.reject_user_edge, "reject_account_edge": nodes.reject_account_edge,
+            "oauth_access_token": oauth.access_token,
+            "debug_token": oauth.debug_token,
+            "me": nodes.me,
+            "my_ad_accounts": nodes.my_ad_accounts,
+            "account": nodes.account,
+            "account_edge": nodes.account_edge,
+            "account_insights": nodes.account_insights,
+            "create_report_run": runs.create,
+            "object": nodes.object,
+            "object_edge": nodes.object_edge,
+            "object_insights": nodes.object_insights,
+            "report_run": runs.node,
+            "report_run_insights": runs.insights,
+            "reject_report_run_edge": runs.reject_edge,
+            "reject_root": nodes.reject_root,
+            "reject_method": nodes.reject_method,
+            "reject_depth": nodes.reject_depth,
+            "reject_user_edge": nodes.reject_user_edge,
+            "reject_account_edge": nodes.reject_account_edge,
             "reject_account_edge_method": nodes.reject_account_edge_method,
         }
 
@@ -74,10 +92,21 @@ class Simulator:
             else:
                 response = self.graph_http(request)
         except Exception as exc:  # never let the server print a traceback page
-            response = json_response({"error": {"message": f"simulator bug: {exc!r}", "type": "SimulatorError",
-                                                "code": 1, "is_transient": False, "fbtrace_id": "SIMBUG"}}, 500)
-            print(f"metasync simulator: internal error on {request.method} {request.full_path}: {exc!r}",
-                  file=sys.stderr)
+            response = json_response(
+                {
+                    "error": {
+                        "message": f"simulator bug: {exc!r}",
+                        "type": "SimulatorError",
+                        "code": 1,
+                        "is_transient": False,
+                        "fbtrace_id": "SIMBUG",
+                    }
+                },
+                500,
+            )
+            print(
+                f"metasync simulator: internal error on {request.method} {request.full_path}: {exc!r}", file=sys.stderr
+            )
         return response(environ, start_response)
 
     def graph_http(self, request: Request) -> Response:

@@ -43,8 +43,9 @@ class Tokens:
         return token
 
     def issue_app_token(self) -> str:
-        digest = hmac.new((self.config.app_secret or "sim").encode(), self.config.app_id.encode(),
-                          hashlib.sha256).hexdigest()[:27]
+        digest = hmac.new(
+            (self.config.app_secret or "sim").encode(), self.config.app_id.encode(), hashlib.sha256
+        ).hexdigest()[:27]
         token = f"{self.config.app_id}|{digest}"
         with self.lock:
             self._issued[token] = {"issued_at": int(time.time()), "expires_at": 0, "type": "APP"}
@@ -82,13 +83,18 @@ class Tokens:
         when = datetime.fromtimestamp(min(info["expires_at"], time.time() - 3600), self.clock.tz)
         now = datetime.now(self.clock.tz)
         fmt = "%A, %d-%b-%y %H:%M:%S %Z"
-        return SimulatedGraphError(190, f"Error validating access token: Session has expired on {when.strftime(fmt)}. "
-                                        f"The current time is {now.strftime(fmt)}.", subcode=463)
+        return SimulatedGraphError(
+            190,
+            f"Error validating access token: Session has expired on {when.strftime(fmt)}. "
+            f"The current time is {now.strftime(fmt)}.",
+            subcode=463,
+        )
 
     @staticmethod
     def invalid_error() -> SimulatedGraphError:
-        return SimulatedGraphError(190, "Error validating access token: The session is invalid because the user "
-                                        "logged out.", subcode=467)
+        return SimulatedGraphError(
+            190, "Error validating access token: The session is invalid because the user logged out.", subcode=467
+        )
 
 
 class Authenticator:
@@ -110,7 +116,8 @@ class Authenticator:
         if "|" in token:
             app_id, _, rest = token.partition("|")
             ok = app_id == self.config.app_id and (
-                rest == (self.config.app_secret or rest) or self.tokens.was_issued(token))
+                rest == (self.config.app_secret or rest) or self.tokens.was_issued(token)
+            )
             if not ok:
                 raise SimulatedGraphError(190, "Invalid OAuth access token signature.")
             return  # app tokens carry the secret: no appsecret_proof needed
@@ -118,8 +125,10 @@ class Authenticator:
         if secret:
             proof = call.params.get("appsecret_proof")
             if not proof:
-                raise SimulatedGraphError(100, "API calls from the server require an appsecret_proof argument",
-                                          type="GraphMethodException")
+                raise SimulatedGraphError(
+                    100, "API calls from the server require an appsecret_proof argument", type="GraphMethodException"
+                )
             if not hmac.compare_digest(proof.lower(), expected_proof(secret, token)):
-                raise SimulatedGraphError(100, "Invalid appsecret_proof provided in the API argument",
-                                          type="GraphMethodException")
+                raise SimulatedGraphError(
+                    100, "Invalid appsecret_proof provided in the API argument", type="GraphMethodException"
+                )

@@ -53,7 +53,8 @@ class BatchCalls:
         if len(items) > MAX_ITEMS:
             raise invalid_param(f"(#100) Too many requests in batch message. Maximum batch size is {MAX_ITEMS}")
         if not params.get("access_token") and not all(
-                isinstance(i, dict) and "access_token" in str(i.get("relative_url", "")) for i in items):
+            isinstance(i, dict) and "access_token" in str(i.get("relative_url", "")) for i in items
+        ):
             raise SimulatedGraphError(104, "An access token is required to request this resource.")
         return items
 

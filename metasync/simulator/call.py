@@ -23,11 +23,26 @@ def first_values(pairs: Iterable[tuple[str, str]], params: dict[str, str] | None
 class Call:
     """The request (method, path, parameters) and what routing and dispatch learnt about it."""
 
-    __slots__ = ("method", "path", "params", "query_pairs", "base_url", "version", "segments", "route",
-                 "endpoint", "edge", "target", "account", "trace_id", "usage_type")
+    __slots__ = (
+        "method",
+        "path",
+        "params",
+        "query_pairs",
+        "base_url",
+        "version",
+        "segments",
+        "route",
+        "endpoint",
+        "edge",
+        "target",
+        "account",
+        "trace_id",
+        "usage_type",
+    )
 
-    def __init__(self, method: str, path: str, params: dict[str, str], query_pairs: list[tuple[str, str]],
-                 base_url: str) -> None:
+    def __init__(
+        self, method: str, path: str, params: dict[str, str], query_pairs: list[tuple[str, str]], base_url: str
+    ) -> None:
         self.method = method
         self.path = path
         self.params = params

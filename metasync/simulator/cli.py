@@ -26,8 +26,12 @@ CLI_OPTIONS: tuple[tuple[str, str, type, str], ...] = (
     ("--timezone", "timezone", str, "ad account timezone"),
     ("--currency", "currency", str, "ad account currency"),
     ("--today", "today", str, "pin 'today' (YYYY-MM-DD) for reproducible date presets"),
-    ("--max-sync-insights-rows", "max_sync_insights_rows", int,
-     "estimated rows above which synchronous insights fail with 100/1487534"),
+    (
+        "--max-sync-insights-rows",
+        "max_sync_insights_rows",
+        int,
+        "estimated rows above which synchronous insights fail with 100/1487534",
+    ),
     ("--report-polls", "report_polls", int, "polls until an async report run completes"),
     ("--min-version", "min_version", str, "oldest accepted API version (older: error 2635)"),
 )
@@ -35,19 +39,25 @@ CLI_OPTIONS: tuple[tuple[str, str, type, str], ...] = (
 
 def build_arg_parser() -> argparse.ArgumentParser:
     defaults = SimConfig()
-    parser = argparse.ArgumentParser(prog="python -m metasync.simulator",
-                                     description="Local Meta Graph / Marketing API simulator.")
+    parser = argparse.ArgumentParser(
+        prog="python -m metasync.simulator", description="Local Meta Graph / Marketing API simulator."
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--quiet", action="store_true", help="no startup banner")
     for flag, name, typ, help_text in CLI_OPTIONS:
         default = getattr(defaults, name)
-        parser.add_argument(flag, dest=name, type=typ, default=default,
-                            help=f"{help_text} (default: {default})")
-    parser.add_argument("--expired-token", dest="expired_tokens", action="append", default=[],
-                        help="treat this access token as expired (repeatable)")
-    parser.add_argument("--enforce-usage-limits", action="store_true",
-                        help="fail calls with throttling errors once usage reaches 100%%")
+        parser.add_argument(flag, dest=name, type=typ, default=default, help=f"{help_text} (default: {default})")
+    parser.add_argument(
+        "--expired-token",
+        dest="expired_tokens",
+        action="append",
+        default=[],
+        help="treat this access token as expired (repeatable)",
+    )
+    parser.add_argument(
+        "--enforce-usage-limits", action="store_true", help="fail calls with throttling errors once usage reaches 100%%"
+    )
     return parser
 
 

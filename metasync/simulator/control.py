@@ -21,9 +21,23 @@ from .usage import UsageMeter
 from .webhooks import Webhooks
 from .world import World
 
-SETTABLE_CONFIG = frozenset({"webhook_url", "webhook_verify_token", "max_sync_insights_rows", "report_polls",
-                             "latency_ms", "error_rate", "default_limit", "max_limit", "app_call_capacity",
-                             "account_call_capacity", "enforce_usage_limits", "access_tier", "usage_window_s"})
+SETTABLE_CONFIG = frozenset(
+    {
+        "webhook_url",
+        "webhook_verify_token",
+        "max_sync_insights_rows",
+        "report_polls",
+        "latency_ms",
+        "error_rate",
+        "default_limit",
+        "max_limit",
+        "app_call_capacity",
+        "account_call_capacity",
+        "enforce_usage_limits",
+        "access_tier",
+        "usage_window_s",
+    }
+)
 
 
 class RestConverter(PathConverter):
@@ -37,20 +51,24 @@ def _on(**handlers: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(handlers.items()))
 
 
-CONTROL_ROUTES = Map([
-    Rule("/__sim/health", endpoint=_on(ANY="health")),
-    Rule("/__sim/calls", endpoint=_on(GET="get_calls")),
-    Rule("/__sim/calls/reset", endpoint=_on(POST="reset_calls")),
-    Rule("/__sim/faults", endpoint=_on(GET="get_faults", POST="set_faults")),
-    Rule("/__sim/faults/clear", endpoint=_on(POST="clear_faults")),
-    Rule("/__sim/mutate", endpoint=_on(POST="apply_mutations")),
-    Rule("/__sim/webhook", endpoint=_on(POST="send_webhook")),
-    Rule("/__sim/webhook/verify", endpoint=_on(POST="verify_webhook")),
-    Rule("/__sim/config", endpoint=_on(GET="get_config", POST="set_config")),
-    Rule("/__sim/world", endpoint=_on(GET="get_world")),
-    Rule("/__sim/objects/<rest:object_path>", endpoint=_on(GET="get_object")),
-    Rule("/__sim/report_runs", endpoint=_on(GET="get_report_runs")),
-], converters={"rest": RestConverter}, merge_slashes=False)
+CONTROL_ROUTES = Map(
+    [
+        Rule("/__sim/health", endpoint=_on(ANY="health")),
+        Rule("/__sim/calls", endpoint=_on(GET="get_calls")),
+        Rule("/__sim/calls/reset", endpoint=_on(POST="reset_calls")),
+        Rule("/__sim/faults", endpoint=_on(GET="get_faults", POST="set_faults")),
+        Rule("/__sim/faults/clear", endpoint=_on(POST="clear_faults")),
+        Rule("/__sim/mutate", endpoint=_on(POST="apply_mutations")),
+        Rule("/__sim/webhook", endpoint=_on(POST="send_webhook")),
+        Rule("/__sim/webhook/verify", endpoint=_on(POST="verify_webhook")),
+        Rule("/__sim/config", endpoint=_on(GET="get_config", POST="set_config")),
+        Rule("/__sim/world", endpoint=_on(GET="get_world")),
+        Rule("/__sim/objects/<rest:object_path>", endpoint=_on(GET="get_object")),
+        Rule("/__sim/report_runs", endpoint=_on(GET="get_report_runs")),
+    ],
+    converters={"rest": RestConverter},
+    merge_slashes=False,
+)
 
 
 @dataclass(eq=False)
@@ -150,8 +168,9 @@ class ControlPlane:
                 raise ValueError(f"unknown object id {oid!r}") from None
             entry = {"action": kind, "id": oid, "object": self.world.public_view(obj)}
             if action.get("notify"):
-                entry["webhook"] = self.webhooks.send({"id": oid, **({"field": action["field"]}
-                                                                     if "field" in action else {})})
+                entry["webhook"] = self.webhooks.send(
+                    {"id": oid, **({"field": action["field"]} if "field" in action else {})}
+                )
             results.append(entry)
         return {"version": self.world.version, "results": results}, 200
 

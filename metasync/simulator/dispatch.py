@@ -80,8 +80,11 @@ class GraphDispatcher:
         if call.version is not None and version_tuple(call.version) < self._min_version:
             call.route = f"{call.method} deprecated_version"  # answered as about no path: no account usage
             self.stats.count(call.route)
-            raise SimulatedGraphError(2635, "(#2635) You are calling a deprecated version of the Ads API. Please "
-                                            f"update to the latest version: {self.config.latest_version}.")
+            raise SimulatedGraphError(
+                2635,
+                "(#2635) You are calling a deprecated version of the Ads API. Please "
+                f"update to the latest version: {self.config.latest_version}.",
+            )
         call.segments = segments
         endpoint, values = self.router.match(call.segments)
         call.endpoint = endpoint
@@ -118,6 +121,9 @@ class GraphDispatcher:
     def headers(self, call: Call, error: SimulatedGraphError | None = None) -> list[tuple[str, str]]:
         rl = self.faults.rate_limit
         regain = int(rl.get("regain_minutes", 0)) if rl else 0
-        return [("x-fb-trace-id", call.trace_id), ("x-fb-rev", "1010101010"),
-                ("facebook-api-version", call.version or self.config.latest_version),
-                *self.usage.headers(call, error, self.faults.usage_pct, regain)]
+        return [
+            ("x-fb-trace-id", call.trace_id),
+            ("x-fb-rev", "1010101010"),
+            ("facebook-api-version", call.version or self.config.latest_version),
+            *self.usage.headers(call, error, self.faults.usage_pct, regain),
+        ]

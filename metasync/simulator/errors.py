@@ -92,8 +92,9 @@ def unknown_error() -> SimulatedGraphError:
 
 
 def service_unavailable() -> SimulatedGraphError:
-    return SimulatedGraphError(2, "An unexpected error has occurred. Please retry your request later.",
-                               http_status=500, is_transient=True)
+    return SimulatedGraphError(
+        2, "An unexpected error has occurred. Please retry your request later.", http_status=500, is_transient=True
+    )
 
 
 RATE_LIMIT_ERRORS: dict[int, tuple[str, int | None]] = {
@@ -102,13 +103,21 @@ RATE_LIMIT_ERRORS: dict[int, tuple[str, int | None]] = {
     32: ("(#32) Page request limit reached", None),
     341: ("(#341) Application limit reached", None),
     613: ("(#613) Calls to this api have exceeded the rate limit.", 1487742),
-    80000: ("(#80000) There have been too many calls from this ad-account. Wait a bit and try again. For more "
-            "info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting.", 2446079),
-    80003: ("(#80003) There have been too many calls to this ad-account. Wait a bit and try again. For more "
-            "info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting.", 2446079),
-    80004: ("(#80004) There have been too many calls to this ad-account. Wait a bit and try again. For more "
-            "info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting#ads-management.",
-            2446079),
+    80000: (
+        "(#80000) There have been too many calls from this ad-account. Wait a bit and try again. For more "
+        "info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting.",
+        2446079,
+    ),
+    80003: (
+        "(#80003) There have been too many calls to this ad-account. Wait a bit and try again. For more "
+        "info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting.",
+        2446079,
+    ),
+    80004: (
+        "(#80004) There have been too many calls to this ad-account. Wait a bit and try again. For more "
+        "info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting#ads-management.",
+        2446079,
+    ),
 }
 
 
@@ -117,7 +126,14 @@ def rate_limit_error(code: int, subcode: int | None = None) -> SimulatedGraphErr
         code, (f"(#{code}) There have been too many calls. Wait a bit and try again.", None)
     )
     title = "Ad Account Has Too Many API Calls" if code in (17, 80000, 80003, 80004) else None
-    user_msg = ("There have been too many calls from this ad-account. Please wait a bit and try again."
-                if title else None)
-    return SimulatedGraphError(code, message, subcode=subcode if subcode is not None else default_sub,
-                               is_transient=True, user_title=title, user_msg=user_msg)
+    user_msg = (
+        "There have been too many calls from this ad-account. Please wait a bit and try again." if title else None
+    )
+    return SimulatedGraphError(
+        code,
+        message,
+        subcode=subcode if subcode is not None else default_sub,
+        is_transient=True,
+        user_title=title,
+        user_msg=user_msg,
+    )

@@ -11,8 +11,20 @@ from typing import Any
 from .config import SimConfig
 from .errors import rate_limit_error, reduce_data_500, service_unavailable, unknown_error
 
-KNOWN = frozenset({"error_rate", "rate_limit", "usage_pct", "expired_tokens", "invalid_tokens",
-                   "reduce_data_above_limit", "fail_report_runs", "timeout_ms", "timeout_count", "latency_ms"})
+KNOWN = frozenset(
+    {
+        "error_rate",
+        "rate_limit",
+        "usage_pct",
+        "expired_tokens",
+        "invalid_tokens",
+        "reduce_data_above_limit",
+        "fail_report_runs",
+        "timeout_ms",
+        "timeout_count",
+        "latency_ms",
+    }
+)
 
 
 def _optional(value: Any, kind: type) -> Any:
@@ -42,10 +54,18 @@ class Faults:
             self.latency_ms: int | None = None  # None: use config.latency_ms
 
     def as_dict(self) -> dict:
-        return {"error_rate": self.error_rate, "rate_limit": self.rate_limit, "usage_pct": self.usage_pct,
-                "expired_tokens": sorted(self.expired_tokens), "invalid_tokens": sorted(self.invalid_tokens),
-                "reduce_data_above_limit": self.reduce_data_above_limit, "fail_report_runs": self.fail_report_runs,
-                "timeout_ms": self.timeout_ms, "timeout_count": self.timeout_count, "latency_ms": self.latency_ms}
+        return {
+            "error_rate": self.error_rate,
+            "rate_limit": self.rate_limit,
+            "usage_pct": self.usage_pct,
+            "expired_tokens": sorted(self.expired_tokens),
+            "invalid_tokens": sorted(self.invalid_tokens),
+            "reduce_data_above_limit": self.reduce_data_above_limit,
+            "fail_report_runs": self.fail_report_runs,
+            "timeout_ms": self.timeout_ms,
+            "timeout_count": self.timeout_count,
+            "latency_ms": self.latency_ms,
+        }
 
     def update(self, payload: dict) -> dict:
         """Set the faults named in `payload` (the others stay); returns them all."""
@@ -81,8 +101,12 @@ class Faults:
     def _rate_limit(rl: Any) -> dict | None:
         if not rl:
             return None
-        return {"code": int(rl.get("code", 17)), "count": int(rl.get("count", 1)),
-                "regain_minutes": int(rl.get("regain_minutes", 0)), "subcode": rl.get("subcode")}
+        return {
+            "code": int(rl.get("code", 17)),
+            "count": int(rl.get("count", 1)),
+            "regain_minutes": int(rl.get("regain_minutes", 0)),
+            "subcode": rl.get("subcode"),
+        }
 
     def _update_timeouts(self, payload: dict) -> None:
         if "timeout_ms" in payload:

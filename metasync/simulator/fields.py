@@ -11,7 +11,8 @@ FieldSpec = tuple[tuple[str, "FieldSpec | None"], ...]
 
 @lru_cache(maxsize=2048)
 def parse_fields(raw: str) -> FieldSpec:
-    """Parse ``"id,name,creative{id,object_story_spec{link_data}}"`` into ``(("id", None), ..., ("creative", ((...))))``.
+    """Parse ``"id,name,creative{id,object_story_spec{link_data}}"`` into
+    ``(("id", None), ..., ("creative", ((...))))``.
 
     Whitespace is ignored, empty items are skipped, duplicates keep their first position.
     """
@@ -45,8 +46,9 @@ def parse_fields(raw: str) -> FieldSpec:
                 continue
             if ch == "}":
                 if depth == 0:
-                    raise invalid_param("Syntax error \"Expected end of string instead of \"}\".\" at character "
-                                        f"{pos}: {raw}")
+                    raise invalid_param(
+                        f'Syntax error "Expected end of string instead of "}}"." at character {pos}: {raw}'
+                    )
                 flush(pending_sub)
                 pos += 1
                 return tuple(items), pos
@@ -56,11 +58,11 @@ def parse_fields(raw: str) -> FieldSpec:
                 pos += 1
                 continue
             if pending_sub is not None and not ch.isspace():
-                raise invalid_param(f"Syntax error \"Expected \",\" instead of \"{ch}\".\" at character {pos}: {raw}")
+                raise invalid_param(f'Syntax error "Expected "," instead of "{ch}"." at character {pos}: {raw}')
             name_chars.append(ch)
             pos += 1
         if depth > 0:
-            raise invalid_param(f"Syntax error \"Expected \"}}\" instead of end of string.\" at character {pos}: {raw}")
+            raise invalid_param(f'Syntax error "Expected "}}" instead of end of string." at character {pos}: {raw}')
         flush(pending_sub)
         return tuple(items), pos
 

@@ -12,9 +12,14 @@ from .schema import AD, ADSET, ALL_EFFECTIVE, CAMPAIGN, CREATIVE, EFFECTIVE_BY_K
 _EQUALITY = ("IN", "NOT_IN", "EQUAL", "NOT_EQUAL")
 _ORDERING = ("GREATER_THAN", "LESS_THAN", "GREATER_THAN_OR_EQUAL", "LESS_THAN_OR_EQUAL")
 OPERATORS_BY_FIELD = {
-    "effective_status": _EQUALITY, "configured_status": _EQUALITY, "status": _EQUALITY, "id": _EQUALITY,
-    "objective": _EQUALITY, "name": ("CONTAIN", "NOT_CONTAIN", "EQUAL", "NOT_EQUAL"),
-    "updated_time": _ORDERING, "created_time": _ORDERING,
+    "effective_status": _EQUALITY,
+    "configured_status": _EQUALITY,
+    "status": _EQUALITY,
+    "id": _EQUALITY,
+    "objective": _EQUALITY,
+    "name": ("CONTAIN", "NOT_CONTAIN", "EQUAL", "NOT_EQUAL"),
+    "updated_time": _ORDERING,
+    "created_time": _ORDERING,
 }
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "IN": lambda v, value: v in value,
@@ -99,8 +104,9 @@ def _filter_value(raw_field: str, fname: str, op: str, value: Any) -> Any:
         if fname == "effective_status":
             for v in value:
                 if v not in ALL_EFFECTIVE:
-                    raise invalid_param(f"(#100) Filtering field {raw_field} with operation {op.lower()} and "
-                                        f"value {v} is not supported")
+                    raise invalid_param(
+                        f"(#100) Filtering field {raw_field} with operation {op.lower()} and value {v} is not supported"
+                    )
         return value
     if fname in _TIMESTAMP_KEYS:
         try:

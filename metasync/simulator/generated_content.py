@@ -15,8 +15,7 @@ def random_targeting(rng: random.Random) -> dict:
     if rng.random() < 0.2:
         geo["cities"] = [dict(rng.choice(CITIES), radius=rng.choice((10, 25)), distance_unit="mile")]
     geo["location_types"] = ["home", "recent"]
-    t: dict = {"geo_locations": geo, "age_min": rng.choice((18, 18, 21, 25)),
-               "age_max": rng.choice((45, 55, 65, 65))}
+    t: dict = {"geo_locations": geo, "age_min": rng.choice((18, 18, 21, 25)), "age_max": rng.choice((45, 55, 65, 65))}
     g = rng.random()
     if g < 0.2:
         t["genders"] = [1]
@@ -25,8 +24,14 @@ def random_targeting(rng: random.Random) -> dict:
     if rng.random() < 0.6:
         t["flexible_spec"] = [{"interests": [dict(i) for i in rng.sample(INTERESTS, rng.randint(1, 3))]}]
     if rng.random() < 0.7:
-        t["publisher_platforms"] = rng.choice((["facebook", "instagram"], ["facebook"], ["instagram"],
-                                               ["facebook", "instagram", "audience_network", "messenger"]))
+        t["publisher_platforms"] = rng.choice(
+            (
+                ["facebook", "instagram"],
+                ["facebook"],
+                ["instagram"],
+                ["facebook", "instagram", "audience_network", "messenger"],
+            )
+        )
         if "facebook" in t["publisher_platforms"]:
             t["facebook_positions"] = ["feed", "story"]
         if "instagram" in t["publisher_platforms"]:
@@ -35,44 +40,75 @@ def random_targeting(rng: random.Random) -> dict:
     return t
 
 
-def random_creative(rng: random.Random, account: dict, crid: str, aid: str, product: str, a: int,
-                    page_id: str) -> dict:
+def random_creative(rng: random.Random, account: dict, crid: str, aid: str, product: str, a: int, page_id: str) -> dict:
     """The creative of ad `aid` (its times are set by the caller): an image or a video, with its copy."""
     headline = f"{rng.choice(('New', 'Save 20% on', 'Discover', 'Limited:', 'Best'))} {product}"
-    body = rng.choice(("Free shipping on every order.", "Loved by 10,000+ customers.", "Sign up in 30 seconds.",
-                       "Offer ends Sunday!", "Made to last. Try it risk-free."))
+    body = rng.choice(
+        (
+            "Free shipping on every order.",
+            "Loved by 10,000+ customers.",
+            "Sign up in 30 seconds.",
+            "Offer ends Sunday!",
+            "Made to last. Try it risk-free.",
+        )
+    )
     cta = rng.choice(CTAS)
     link = f"https://shop.example.com/{product.lower().replace(' ', '-')}?ref={a}"
     video = rng.random() < 0.25
     post_id = f"{page_id}_{200_000_000_000_000 + int(aid) % 10**12}"
-    image_hash = "%032x" % rng.getrandbits(128)
-    creative = {"_kind": CREATIVE, "_account": account["id"], "id": crid, "account_id": account["account_id"],
-                "name": f"{product} creative {a + 1} {'video' if video else 'image'}", "status": "ACTIVE",
-                "actor_id": page_id, "object_type": "VIDEO" if video else "SHARE",
-                "effective_object_story_id": post_id, "url_tags": "utm_source=facebook&utm_medium=paid",
-                "thumbnail_url": f"https://scontent.example.com/t/{crid}_thumb.jpg"}
+    image_hash = f"{rng.getrandbits(128):032x}"
+    creative = {
+        "_kind": CREATIVE,
+        "_account": account["id"],
+        "id": crid,
+        "account_id": account["account_id"],
+        "name": f"{product} creative {a + 1} {'video' if video else 'image'}",
+        "status": "ACTIVE",
+        "actor_id": page_id,
+        "object_type": "VIDEO" if video else "SHARE",
+        "effective_object_story_id": post_id,
+        "url_tags": "utm_source=facebook&utm_medium=paid",
+        "thumbnail_url": f"https://scontent.example.com/t/{crid}_thumb.jpg",
+    }
     if video:
         video_id = str(800_000_000_000_000 + int(crid) % 10**12)
         creative["video_id"] = video_id
-        creative["object_story_spec"] = {"page_id": page_id, "video_data": {
-            "video_id": video_id, "title": headline, "message": body,
-            "image_url": f"https://scontent.example.com/v/{crid}.jpg",
-            "call_to_action": {"type": cta, "value": {"link": link}}}}
+        creative["object_story_spec"] = {
+            "page_id": page_id,
+            "video_data": {
+                "video_id": video_id,
+                "title": headline,
+                "message": body,
+                "image_url": f"https://scontent.example.com/v/{crid}.jpg",
+                "call_to_action": {"type": cta, "value": {"link": link}},
+            },
+        }
     else:
         creative["image_hash"] = image_hash
         creative["image_url"] = f"https://scontent.example.com/i/{image_hash}.jpg"
         creative["link_url"] = link
-        creative["object_story_spec"] = {"page_id": page_id, "link_data": {
-            "name": headline, "message": body, "link": link, "description": "Shop the collection",
-            "picture": creative["image_url"], "call_to_action": {"type": cta, "value": {"link": link}}}}
+        creative["object_story_spec"] = {
+            "page_id": page_id,
+            "link_data": {
+                "name": headline,
+                "message": body,
+                "link": link,
+                "description": "Shop the collection",
+                "picture": creative["image_url"],
+                "call_to_action": {"type": cta, "value": {"link": link}},
+            },
+        }
     if rng.random() < 0.3:  # legacy creatives also carry the top-level copies
         creative["title"] = headline
         creative["body"] = body
         creative["call_to_action_type"] = cta
     if rng.random() < 0.1:
-        creative["asset_feed_spec"] = {"titles": [{"text": headline}, {"text": f"{product} sale"}],
-                                       "bodies": [{"text": body}], "call_to_action_types": [cta],
-                                       "link_urls": [{"website_url": link}]}
+        creative["asset_feed_spec"] = {
+            "titles": [{"text": headline}, {"text": f"{product} sale"}],
+            "bodies": [{"text": body}],
+            "call_to_action_types": [cta],
+            "link_urls": [{"website_url": link}],
+        }
     if rng.random() < 0.4:
         creative["instagram_permalink_url"] = f"https://www.instagram.com/p/{image_hash[:11]}/"
     return creative
@@ -91,5 +127,19 @@ def insights_profile(rng: random.Random, camp: dict, video: bool, start: int, st
     app = camp["objective"] in ("OUTCOME_APP_PROMOTION", "APP_INSTALLS")
     form_pct = rng.choice((100, 80, 60, 0)) if conv == "lead" else 0
     channel_only_pct = rng.choice((0, 0, 5, 15))  # share of rows without omni/aggregate action types
-    return (start, stop, base_impr, ctr_ppm, cpm_cents, conv, cvr_ppm, aov_cents, web_pct, shop_pct, app,
-            form_pct, video, channel_only_pct)
+    return (
+        start,
+        stop,
+        base_impr,
+        ctr_ppm,
+        cpm_cents,
+        conv,
+        cvr_ppm,
+        aov_cents,
+        web_pct,
+        shop_pct,
+        app,
+        form_pct,
+        video,
+        channel_only_pct,
+    )

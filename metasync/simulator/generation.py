@@ -41,8 +41,9 @@ class Budgets:
     end_hour: int  # ... at this local hour
 
 
-CAMPAIGN_BUDGETS = Budgets(0.8, (2000, 5000, 10000, 25000, 50000, 150000), (100000, 500000, 2000000),
-                           "stop_time", (5, 90), 7)
+CAMPAIGN_BUDGETS = Budgets(
+    0.8, (2000, 5000, 10000, 25000, 50000, 150000), (100000, 500000, 2000000), "stop_time", (5, 90), 7
+)
 ADSET_BUDGETS = Budgets(0.85, (1000, 2000, 5000, 10000, 20000), (50000, 200000, 1000000), "end_time", (3, 60), 5)
 
 
@@ -115,8 +116,11 @@ class WorldBuilder:
         cfg = self.config
         account = self._account(digits, index)
         self.store.add_account(account)
-        refs = AccountRefs(page_id=str(100_000_000_000_000 + digits), pixel_id=str(700_000_000_000_000 + digits),
-                           app_store_id=str(900_000_000_000 + digits))
+        refs = AccountRefs(
+            page_id=str(100_000_000_000_000 + digits),
+            pixel_id=str(700_000_000_000_000 + digits),
+            app_store_id=str(900_000_000_000 + digits),
+        )
         for c in range(cfg.campaigns):
             camp, plan = self._campaign(rng, account, c)
             for s in range(cfg.ad_sets_per_campaign):
@@ -131,11 +135,21 @@ class WorldBuilder:
         cfg = self.config
         created = self.clock.day_start_ts(self.window_start - 400) + 3600 * 10
         return {
-            "_kind": ACCOUNT, "id": f"act_{digits}", "account_id": str(digits),
+            "_kind": ACCOUNT,
+            "id": f"act_{digits}",
+            "account_id": str(digits),
             "name": cfg.account_name if index == 0 else f"{cfg.account_name} {index + 1}",
-            "currency": cfg.currency, "timezone_name": cfg.timezone, "account_status": 1, "disable_reason": 0,
-            "business_name": "Simulated Business", "spend_cap": "0", "balance": "0", "min_daily_budget": 100,
-            "owner": str(3_000_000_000_000 + digits), "age": 400.0, "is_personal": 0,
+            "currency": cfg.currency,
+            "timezone_name": cfg.timezone,
+            "account_status": 1,
+            "disable_reason": 0,
+            "business_name": "Simulated Business",
+            "spend_cap": "0",
+            "balance": "0",
+            "min_daily_budget": 100,
+            "owner": str(3_000_000_000_000 + digits),
+            "age": 400.0,
+            "is_personal": 0,
             "created_time": self.clock.fmt_time(created),
             "_lists": {CAMPAIGN: [], ADSET: [], AD: [], CREATIVE: []},
         }
@@ -161,12 +175,28 @@ class WorldBuilder:
         name = f"{product} | {objective.replace('OUTCOME_', '').title()} | {rng.choice(COUNTRIES)} | C{c + 1:03d}"
         if rng.random() < 0.05:
             name += " 🚀"
-        camp = {"_kind": CAMPAIGN, "_account": account["id"], "id": cid, "account_id": account["account_id"],
-                "name": name, "objective": objective, "status": c_status, "configured_status": c_status,
-                "_override": override, "buying_type": "AUCTION", "special_ad_categories": [],
-                "special_ad_category": "NONE", "pacing_type": ["standard"], "can_use_spend_cap": True,
-                "source_campaign_id": "0", "budget_rebalance_flag": False,
-                "_adsets": [], "_ads": [], "_stop_ord": camp_stop, "_conv": conv_kind}
+        camp = {
+            "_kind": CAMPAIGN,
+            "_account": account["id"],
+            "id": cid,
+            "account_id": account["account_id"],
+            "name": name,
+            "objective": objective,
+            "status": c_status,
+            "configured_status": c_status,
+            "_override": override,
+            "buying_type": "AUCTION",
+            "special_ad_categories": [],
+            "special_ad_category": "NONE",
+            "pacing_type": ["standard"],
+            "can_use_spend_cap": True,
+            "source_campaign_id": "0",
+            "budget_rebalance_flag": False,
+            "_adsets": [],
+            "_ads": [],
+            "_stop_ord": camp_stop,
+            "_conv": conv_kind,
+        }
         if rng.random() < 0.06:
             camp["special_ad_categories"] = ["EMPLOYMENT"]
             camp["special_ad_category"] = "EMPLOYMENT"
@@ -187,8 +217,9 @@ class WorldBuilder:
         return camp, Plan(c_start, camp_stop, goals, destination, conv_kind, cbo)
 
     # -------------------------------------------------------------- ad sets
-    def _adset(self, rng: random.Random, account: dict, camp: dict, plan: Plan, s: int,
-               refs: AccountRefs) -> tuple[dict, Plan]:
+    def _adset(
+        self, rng: random.Random, account: dict, camp: dict, plan: Plan, s: int, refs: AccountRefs
+    ) -> tuple[dict, Plan]:
         """One ad set, and the plan its ads follow (the campaign's, with the ad set's own days)."""
         s_start = min(self.today, plan.start + (rng.randint(0, 6) if rng.random() < 0.97 else rng.randint(0, 20)))
         s_status = _roll_status(rng, CHILD_STATUS_ODDS)
@@ -198,14 +229,27 @@ class WorldBuilder:
         sid = self._new_id(rng)
         audience = rng.choice(AUDIENCES)
         goal = rng.choice(plan.goals)
-        adset = {"_kind": ADSET, "_account": account["id"], "id": sid, "account_id": account["account_id"],
-                 "campaign_id": camp["id"], "name": f"{audience} | {goal.lower()} | S{s + 1:02d}",
-                 "status": s_status, "configured_status": s_status, "_override": s_override,
-                 "optimization_goal": goal, "billing_event": "IMPRESSIONS",
-                 "destination_type": plan.destination, "targeting": random_targeting(rng),
-                 "attribution_spec": ATTRIBUTION_SPEC, "pacing_type": ["standard"],
-                 "is_dynamic_creative": False, "source_adset_id": "0",
-                 "_ads": [], "_stop_ord": set_stop}
+        adset = {
+            "_kind": ADSET,
+            "_account": account["id"],
+            "id": sid,
+            "account_id": account["account_id"],
+            "campaign_id": camp["id"],
+            "name": f"{audience} | {goal.lower()} | S{s + 1:02d}",
+            "status": s_status,
+            "configured_status": s_status,
+            "_override": s_override,
+            "optimization_goal": goal,
+            "billing_event": "IMPRESSIONS",
+            "destination_type": plan.destination,
+            "targeting": random_targeting(rng),
+            "attribution_spec": ATTRIBUTION_SPEC,
+            "pacing_type": ["standard"],
+            "is_dynamic_creative": False,
+            "source_adset_id": "0",
+            "_ads": [],
+            "_stop_ord": set_stop,
+        }
         promoted = self._promoted_object(plan, refs)
         if promoted is not None:
             adset["promoted_object"] = promoted
@@ -237,15 +281,18 @@ class WorldBuilder:
         if plan.conversion == "purchase" and plan.destination != "APP":
             return {"pixel_id": refs.pixel_id, "custom_event_type": "PURCHASE"}
         if plan.destination == "APP":
-            return {"application_id": self.config.app_id,
-                    "object_store_url": f"https://apps.apple.com/app/id{refs.app_store_id}"}
+            return {
+                "application_id": self.config.app_id,
+                "object_store_url": f"https://apps.apple.com/app/id{refs.app_store_id}",
+            }
         if plan.conversion == "lead":
             return {"page_id": refs.page_id}
         return None
 
     # ------------------------------------------------------------------ ads
-    def _ad(self, rng: random.Random, account: dict, camp: dict, adset: dict, set_plan: Plan, a: int,
-            refs: AccountRefs) -> None:
+    def _ad(
+        self, rng: random.Random, account: dict, camp: dict, adset: dict, set_plan: Plan, a: int, refs: AccountRefs
+    ) -> None:
         schedule = self._ad_schedule(rng, set_plan)
         crid = self._new_id(rng)
         aid = self._new_id(rng)
@@ -255,22 +302,40 @@ class WorldBuilder:
         self._set_times(creative, created, created)
         self.store.add(account, creative)
         video = creative["object_type"] == "VIDEO"
-        ad = {"_kind": AD, "_account": account["id"], "id": aid, "account_id": account["account_id"],
-              "adset_id": adset["id"], "campaign_id": camp["id"], "_creative_id": crid,
-              "name": f"{product} | {'Video' if video else 'Image'} {a + 1} | "
-                      f"{rng.choice(('v1', 'v2', 'UGC', 'static'))}",
-              "status": schedule.status, "configured_status": schedule.status, "_override": schedule.override,
-              "tracking_specs": [{"action.type": ["offsite_conversion"], "fb_pixel": [refs.pixel_id]},
-                                 {"action.type": ["post_engagement"], "page": [refs.page_id],
-                                  "post": [creative["effective_object_story_id"]]}],
-              "conversion_specs": [{"action.type": ["offsite_conversion"], "conversion_id": [refs.pixel_id]}],
-              "source_ad_id": "0", "last_updated_by_app_id": self.config.app_id,
-              "preview_shareable_link": f"https://fb.me/sim{aid[-8:]}"}
+        ad = {
+            "_kind": AD,
+            "_account": account["id"],
+            "id": aid,
+            "account_id": account["account_id"],
+            "adset_id": adset["id"],
+            "campaign_id": camp["id"],
+            "_creative_id": crid,
+            "name": f"{product} | {'Video' if video else 'Image'} {a + 1} | "
+            f"{rng.choice(('v1', 'v2', 'UGC', 'static'))}",
+            "status": schedule.status,
+            "configured_status": schedule.status,
+            "_override": schedule.override,
+            "tracking_specs": [
+                {"action.type": ["offsite_conversion"], "fb_pixel": [refs.pixel_id]},
+                {
+                    "action.type": ["post_engagement"],
+                    "page": [refs.page_id],
+                    "post": [creative["effective_object_story_id"]],
+                },
+            ],
+            "conversion_specs": [{"action.type": ["offsite_conversion"], "conversion_id": [refs.pixel_id]}],
+            "source_ad_id": "0",
+            "last_updated_by_app_id": self.config.app_id,
+            "preview_shareable_link": f"https://fb.me/sim{aid[-8:]}",
+        }
         if schedule.override == "DISAPPROVED":
             ad["ad_review_feedback"] = dict(rng.choice(REVIEW_FEEDBACK))
         elif rng.random() < 0.03:
-            ad["ad_review_feedback"] = {"placement_specific": {"instagram": {
-                "Text in Image": "Your ad image contains too much text and may reach fewer people."}}}
+            ad["ad_review_feedback"] = {
+                "placement_specific": {
+                    "instagram": {"Text in Image": "Your ad image contains too much text and may reach fewer people."}
+                }
+            }
         self._issues_and_recommendations(rng, ad, schedule.override == "WITH_ISSUES", "AD", 0.1)
         pending = schedule.override == "PENDING_REVIEW"
         self._set_times(ad, created, self._updated_ts(rng, created, FAR_FUTURE_ORD if pending else schedule.own_stop))
@@ -288,8 +353,9 @@ class WorldBuilder:
         start = min(today, set_plan.start + (rng.randint(0, 3) if rng.random() < 0.95 else rng.randint(0, 20)))
         if status == "ACTIVE":
             r2 = rng.random()
-            override = ("WITH_ISSUES" if r2 < 0.03 else "DISAPPROVED" if r2 < 0.06 else
-                        "PENDING_REVIEW" if r2 < 0.08 else None)
+            override = (
+                "WITH_ISSUES" if r2 < 0.03 else "DISAPPROVED" if r2 < 0.06 else "PENDING_REVIEW" if r2 < 0.08 else None
+            )
         if override == "PENDING_REVIEW":
             start = today
         own_stop = FAR_FUTURE_ORD if status == "ACTIVE" else self._stop_day(rng, start)
@@ -342,8 +408,9 @@ class WorldBuilder:
             obj[budgets.end_field] = self.clock.fmt_time(self.clock.day_start_ts(end_day) + budgets.end_hour * 3600)
 
     @staticmethod
-    def _issues_and_recommendations(rng: random.Random, obj: dict, with_issues: bool, level: str,
-                                    recommendation_share: float) -> None:
+    def _issues_and_recommendations(
+        rng: random.Random, obj: dict, with_issues: bool, level: str, recommendation_share: float
+    ) -> None:
         if with_issues:
             obj["issues_info"] = [dict(rng.choice(ISSUES), level=level, mid=obj["id"])]
         if rng.random() < recommendation_share:

@@ -48,8 +48,9 @@ class InsightsEngine:
             self._cell_cache[key] = cell
         return cell
 
-    def group_bucket(self, group: Group, bucket: tuple[int, int], window: tuple[int, int] | None = None
-                     ) -> list[int] | None:
+    def group_bucket(
+        self, group: Group, bucket: tuple[int, int], window: tuple[int, int] | None = None
+    ) -> list[int] | None:
         lo, hi = bucket
         w_lo, w_hi = window or self.world.clock.data_window()
         lo, hi = max(lo, w_lo), min(hi, w_hi)
@@ -83,8 +84,9 @@ class InsightsEngine:
         lo, hi = q.buckets[b]
         return hi >= window[0] and lo <= window[1]
 
-    def page(self, q: InsightsQuery, limit: int, after: int | None = None, before: int | None = None
-             ) -> tuple[list[dict], int | None, int | None, bool, bool]:
+    def page(
+        self, q: InsightsQuery, limit: int, after: int | None = None, before: int | None = None
+    ) -> tuple[list[dict], int | None, int | None, bool, bool]:
         """Rows of one page: (rows, first position, last position, has_previous, has_next)."""
         total = q.positions
         g = len(q.groups)

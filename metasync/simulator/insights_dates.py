@@ -8,10 +8,28 @@ from datetime import date, timedelta
 
 from .errors import invalid_param
 
-DATE_PRESETS = ("today", "yesterday", "this_month", "last_month", "this_quarter", "maximum", "data_maximum",
-                "last_3d", "last_7d", "last_14d", "last_28d", "last_30d", "last_90d", "last_week_mon_sun",
-                "last_week_sun_sat", "last_quarter", "last_year", "this_week_mon_today", "this_week_sun_today",
-                "this_year")
+DATE_PRESETS = (
+    "today",
+    "yesterday",
+    "this_month",
+    "last_month",
+    "this_quarter",
+    "maximum",
+    "data_maximum",
+    "last_3d",
+    "last_7d",
+    "last_14d",
+    "last_28d",
+    "last_30d",
+    "last_90d",
+    "last_week_mon_sun",
+    "last_week_sun_sat",
+    "last_quarter",
+    "last_year",
+    "this_week_mon_today",
+    "this_week_sun_today",
+    "this_year",
+)
 
 
 def _month_start(d: date) -> date:
@@ -71,8 +89,9 @@ def parse_time_range(raw: str) -> tuple[date, date]:
         since = date.fromisoformat(str(tr["since"]))
         until = date.fromisoformat(str(tr["until"]))
     except (ValueError, TypeError, KeyError):
-        raise invalid_param("(#100) time_range must be a JSON object like "
-                            "{\"since\":\"YYYY-MM-DD\",\"until\":\"YYYY-MM-DD\"}") from None
+        raise invalid_param(
+            '(#100) time_range must be a JSON object like {"since":"YYYY-MM-DD","until":"YYYY-MM-DD"}'
+        ) from None
     return since, until
 
 

@@ -8,10 +8,32 @@ from hashlib import blake2b
 from struct import Struct
 
 # ---- metrics vector layout ----
-(IMPR, CLICKS, SPEND, REACH, LINK, LPV, POST_ENG, VIDEO,
- P_OMNI, P_AGG, P_PIXEL, P_ONSITE_WEB, P_SHOP, P_APP,
- V_OMNI, V_AGG, V_PIXEL, V_ONSITE_WEB, V_SHOP, V_APP,
- L_LEAD, L_OMNI, L_GROUPED, L_PIXEL) = range(24)
+(
+    IMPR,
+    CLICKS,
+    SPEND,
+    REACH,
+    LINK,
+    LPV,
+    POST_ENG,
+    VIDEO,
+    P_OMNI,
+    P_AGG,
+    P_PIXEL,
+    P_ONSITE_WEB,
+    P_SHOP,
+    P_APP,
+    V_OMNI,
+    V_AGG,
+    V_PIXEL,
+    V_ONSITE_WEB,
+    V_SHOP,
+    V_APP,
+    L_LEAD,
+    L_OMNI,
+    L_GROUPED,
+    L_PIXEL,
+) = range(24)
 VECTOR_LEN = 24
 
 # (action_type, vector index) in the order they are rendered in `actions`
@@ -84,8 +106,7 @@ class DailyMetrics:
 
 def _delivery(profile: tuple, u: tuple[int, ...], weekday_factor: int) -> list[int] | None:
     """One day of an ad that delivered: `u` are the day's 16 pseudo-random numbers."""
-    (_, _, base, ctr_ppm, cpm_cents, conv, cvr_ppm, aov, web_pct, _shop_pct, app, form_pct, video,
-     chan_pct) = profile
+    (_, _, base, ctr_ppm, cpm_cents, conv, cvr_ppm, aov, web_pct, _shop_pct, app, form_pct, video, chan_pct) = profile
     impr = base * (60 + u[1] % 81) * weekday_factor // 10_000
     if impr <= 0:
         return None
@@ -94,9 +115,32 @@ def _delivery(profile: tuple, u: tuple[int, ...], weekday_factor: int) -> list[i
     reach = max(1, impr * 100 // (110 + u[4] % 60))
     link = clicks * (60 + u[5] % 31) // 100
     lpv = link * (50 + u[6] % 41) // 100
-    vec = [impr, clicks, spend, reach, link, lpv, clicks + impr * (u[7] % 20) // 1000,
-           impr * (10 + u[8] % 20) // 100 if video else 0,
-           0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    vec = [
+        impr,
+        clicks,
+        spend,
+        reach,
+        link,
+        lpv,
+        clicks + impr * (u[7] % 20) // 1000,
+        impr * (10 + u[8] % 20) // 100 if video else 0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+    ]
     if conv != "none":
         basis = link if (app or conv == "lead") else lpv
         milli = basis * cvr_ppm * (50 + u[9] % 101) // 100_000  # thousandths of a conversion
@@ -110,8 +154,9 @@ def _delivery(profile: tuple, u: tuple[int, ...], weekday_factor: int) -> list[i
     return vec
 
 
-def _purchases(vec: list[int], n: int, u: tuple[int, ...], app: bool, web_pct: int, aov: int,
-               channel_only: bool) -> None:
+def _purchases(
+    vec: list[int], n: int, u: tuple[int, ...], app: bool, web_pct: int, aov: int, channel_only: bool
+) -> None:
     """`n` purchases split over the app, the website (pixel) and the shop, with their values."""
     if app:
         a, w, s = n, 0, 0
@@ -160,7 +205,7 @@ def combine(vectors: list[list[int]]) -> list[int] | None:
         return None
     if len(vectors) == 1:
         return vectors[0]
-    total = [sum(col) for col in zip(*vectors)]
+    total = [sum(col) for col in zip(*vectors, strict=True)]
     max_reach = max(v[REACH] for v in vectors)
     total[REACH] = min(total[IMPR], max(max_reach, total[REACH] * 82 // 100))
     return total

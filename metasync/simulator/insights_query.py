@@ -17,16 +17,44 @@ from .store import ObjectStore
 LEVELS = ("account", "campaign", "adset", "ad")
 LEVEL_RANK = {"account": 0, "campaign": 1, "adset": 2, "ad": 3}
 ID_FIELDS = {  # field -> minimum level rank at which Meta can fill it
-    "account_id": 0, "account_name": 0, "account_currency": 0,
-    "campaign_id": 1, "campaign_name": 1, "objective": 1, "buying_type": 1,
-    "adset_id": 2, "adset_name": 2, "optimization_goal": 2,
-    "ad_id": 3, "ad_name": 3,
+    "account_id": 0,
+    "account_name": 0,
+    "account_currency": 0,
+    "campaign_id": 1,
+    "campaign_name": 1,
+    "objective": 1,
+    "buying_type": 1,
+    "adset_id": 2,
+    "adset_name": 2,
+    "optimization_goal": 2,
+    "ad_id": 3,
+    "ad_name": 3,
 }
-METRIC_FIELDS = frozenset({
-    "impressions", "clicks", "spend", "reach", "frequency", "ctr", "cpc", "cpm", "cpp", "inline_link_clicks",
-    "inline_link_click_ctr", "cost_per_inline_link_click", "actions", "action_values", "cost_per_action_type",
-    "purchase_roas", "website_purchase_roas", "conversions", "attribution_setting", "date_start", "date_stop",
-})
+METRIC_FIELDS = frozenset(
+    {
+        "impressions",
+        "clicks",
+        "spend",
+        "reach",
+        "frequency",
+        "ctr",
+        "cpc",
+        "cpm",
+        "cpp",
+        "inline_link_clicks",
+        "inline_link_click_ctr",
+        "cost_per_inline_link_click",
+        "actions",
+        "action_values",
+        "cost_per_action_type",
+        "purchase_roas",
+        "website_purchase_roas",
+        "conversions",
+        "attribution_setting",
+        "date_start",
+        "date_stop",
+    }
+)
 INSIGHTS_FIELDS = frozenset(ID_FIELDS) | METRIC_FIELDS
 DEFAULT_FIELDS = ("impressions", "spend")
 UNSUPPORTED_PARAMS = ("breakdowns", "time_ranges", "summary_action_breakdowns")
@@ -77,12 +105,26 @@ class QueryBuilder:
         buckets = time_buckets(since, until, params.get("time_increment"))
         filters = _parse_filters(level, params.get("filtering"))  # applied to the underlying ads
         groups = self._groups(account, scope, level, filters)
-        norm = {"level": level, "fields": ",".join(fields_t), "since": since.isoformat(),
-                "until": until.isoformat(), "time_increment": params.get("time_increment") or "all_days",
-                "filtering": params.get("filtering") or "[]"}
-        return InsightsQuery(account=account, scope=scope, level=level, fields=fields_t, buckets=buckets,
-                             groups=groups, filters=filters, date_start=since.isoformat(),
-                             date_stop=until.isoformat(), params=norm)
+        norm = {
+            "level": level,
+            "fields": ",".join(fields_t),
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "time_increment": params.get("time_increment") or "all_days",
+            "filtering": params.get("filtering") or "[]",
+        }
+        return InsightsQuery(
+            account=account,
+            scope=scope,
+            level=level,
+            fields=fields_t,
+            buckets=buckets,
+            groups=groups,
+            filters=filters,
+            date_start=since.isoformat(),
+            date_stop=until.isoformat(),
+            params=norm,
+        )
 
     def _date_range(self, params: dict[str, str]) -> tuple[date, date]:
         clock = self.store.clock
@@ -95,8 +137,9 @@ class QueryBuilder:
         if since > until:
             raise invalid_param("(#100) The since date must be on or before the until date in time_range")
         if (today - since).days > MAX_LOOKBACK_DAYS:
-            raise SimulatedGraphError(3018, "(#3018) The start date of the time range cannot be beyond 37 months "
-                                            "from the current date")
+            raise SimulatedGraphError(
+                3018, "(#3018) The start date of the time range cannot be beyond 37 months from the current date"
+            )
         return since, until
 
     def _groups(self, account: dict, scope: dict, level: str, filters: tuple) -> list[Group]:
@@ -113,8 +156,13 @@ class QueryBuilder:
 
         def make(obj: dict, members: list[dict]) -> Group:
             profs = [m["_profile"] for m in members]
-            return Group(obj, [m["_idx"] for m in members], (level, obj["id"], fkey),
-                         min(p[0] for p in profs), max(p[1] for p in profs))
+            return Group(
+                obj,
+                [m["_idx"] for m in members],
+                (level, obj["id"], fkey),
+                min(p[0] for p in profs),
+                max(p[1] for p in profs),
+            )
 
         groups: list[Group] = []
         if level == "ad":
@@ -127,8 +175,9 @@ class QueryBuilder:
             by_parent: dict[str, list[dict]] = {}
             for a in ads:
                 by_parent.setdefault(a[parent_key], []).append(a)
-            groups = [make(objects[pid], members) for pid, members in
-                      sorted(by_parent.items(), key=lambda kv: int(kv[0]))]
+            groups = [
+                make(objects[pid], members) for pid, members in sorted(by_parent.items(), key=lambda kv: int(kv[0]))
+            ]
         with self._lock:
             if len(self._group_cache) > 64:
                 self._group_cache.clear()
@@ -151,8 +200,9 @@ def _level(kind: str, raw: str | None) -> str:
     if level not in LEVELS:
         raise invalid_param("(#100) level must be one of the following values: ad, adset, campaign, account")
     if LEVEL_RANK[level] < LEVEL_RANK[scope_level]:
-        raise invalid_param(f"(#100) level {level} is not valid for a query on a {scope_level}: use level "
-                            f"{scope_level} or below")
+        raise invalid_param(
+            f"(#100) level {level} is not valid for a query on a {scope_level}: use level {scope_level} or below"
+        )
     return level
 
 
@@ -163,9 +213,11 @@ def _fields(raw: str | None) -> tuple[str, ...]:
     fields = []
     for name, sub in parse_fields(raw):
         if name not in INSIGHTS_FIELDS or sub is not None:
-            raise invalid_param(f"(#100) {name} is not valid for fields param. please check "
-                                "https://developers.facebook.com/docs/marketing-api/reference/ads-insights/ "
-                                "for all valid values")
+            raise invalid_param(
+                f"(#100) {name} is not valid for fields param. please check "
+                "https://developers.facebook.com/docs/marketing-api/reference/ads-insights/ "
+                "for all valid values"
+            )
         if name not in ("date_start", "date_stop"):
             fields.append(name)
     return tuple(fields)
@@ -177,7 +229,7 @@ def _check_supported(params: dict[str, str]) -> None:
             raise invalid_param(f"(#100) The simulator does not support the {unsupported} parameter")
     ab = params.get("action_breakdowns")
     if ab not in (None, "", "[]", "action_type", '["action_type"]'):
-        raise invalid_param("(#100) The simulator only supports action_breakdowns=[\"action_type\"]")
+        raise invalid_param('(#100) The simulator only supports action_breakdowns=["action_type"]')
 
 
 def _parse_filters(level: str, raw: str | None) -> tuple:

@@ -65,11 +65,20 @@ class RowRenderer:
         elif q.level == "ad":
             ad, adset, camp = obj, objects[obj["adset_id"]], objects[obj["campaign_id"]]
         account = q.account
-        source = {"account_id": (account, "account_id"), "account_name": (account, "name"),
-                  "account_currency": (account, "currency"), "campaign_id": (camp, "id"),
-                  "campaign_name": (camp, "name"), "objective": (camp, "objective"),
-                  "buying_type": (camp, "buying_type"), "adset_id": (adset, "id"), "adset_name": (adset, "name"),
-                  "optimization_goal": (adset, "optimization_goal"), "ad_id": (ad, "id"), "ad_name": (ad, "name")}
+        source = {
+            "account_id": (account, "account_id"),
+            "account_name": (account, "name"),
+            "account_currency": (account, "currency"),
+            "campaign_id": (camp, "id"),
+            "campaign_name": (camp, "name"),
+            "objective": (camp, "objective"),
+            "buying_type": (camp, "buying_type"),
+            "adset_id": (adset, "id"),
+            "adset_name": (adset, "name"),
+            "optimization_goal": (adset, "optimization_goal"),
+            "ad_id": (ad, "id"),
+            "ad_name": (ad, "name"),
+        }
         out = {}
         for f in q.fields:
             need = ID_FIELDS.get(f)
@@ -109,14 +118,21 @@ METRIC_RENDERERS: dict[str, Any] = {
     "cost_per_inline_link_click": lambda v: _ratio(v[SPEND] / 100, v[LINK]) if v[LINK] else None,
     "actions": lambda v: _list_or_none([{"action_type": t, "value": str(v[i])} for t, i in ACTION_TYPES if v[i]]),
     "action_values": lambda v: _list_or_none(
-        [{"action_type": t, "value": money(v[i])} for t, i in ACTION_VALUE_TYPES if v[i]]),
+        [{"action_type": t, "value": money(v[i])} for t, i in ACTION_VALUE_TYPES if v[i]]
+    ),
     "conversions": lambda v: _list_or_none(
-        [{"action_type": t, "value": str(v[i])} for t, i in ACTION_TYPES if v[i] and i >= P_OMNI]),
+        [{"action_type": t, "value": str(v[i])} for t, i in ACTION_TYPES if v[i] and i >= P_OMNI]
+    ),
     "cost_per_action_type": lambda v: _list_or_none(
-        [{"action_type": t, "value": _ratio(v[SPEND] / 100, v[i])} for t, i in ACTION_TYPES if v[i]]),
-    "purchase_roas": lambda v: ([{"action_type": "omni_purchase", "value": _ratio(v[V_OMNI], v[SPEND])}]
-                                if v[SPEND] and v[V_OMNI] else None),
-    "website_purchase_roas": lambda v: ([{"action_type": "offsite_conversion.fb_pixel_purchase",
-                                          "value": _ratio(v[V_PIXEL], v[SPEND])}] if v[SPEND] and v[V_PIXEL] else None),
+        [{"action_type": t, "value": _ratio(v[SPEND] / 100, v[i])} for t, i in ACTION_TYPES if v[i]]
+    ),
+    "purchase_roas": lambda v: (
+        [{"action_type": "omni_purchase", "value": _ratio(v[V_OMNI], v[SPEND])}] if v[SPEND] and v[V_OMNI] else None
+    ),
+    "website_purchase_roas": lambda v: (
+        [{"action_type": "offsite_conversion.fb_pixel_purchase", "value": _ratio(v[V_PIXEL], v[SPEND])}]
+        if v[SPEND] and v[V_PIXEL]
+        else None
+    ),
     "attribution_setting": lambda v: "7d_click_1d_view",
 }

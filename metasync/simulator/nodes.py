@@ -43,8 +43,9 @@ class GraphNodes:
 
     # ------------------------------------------------------------- the user
     def me(self, call: Call) -> dict:
-        return select_fields({"id": self.user_id, "name": "Simulated User"}, call.params.get("fields", ""),
-                             "User", {"id", "name"})
+        return select_fields(
+            {"id": self.user_id, "name": "Simulated User"}, call.params.get("fields", ""), "User", {"id", "name"}
+        )
 
     def my_ad_accounts(self, call: Call) -> dict:
         spec = parse_fields(call.params.get("fields", ""))
@@ -52,8 +53,9 @@ class GraphNodes:
         limit = self.pager.limit(call)
         accounts = self.world.accounts
         keys = [int(a["account_id"]) for a in accounts]
-        return self.pager.object_page(call, accounts, keys, limit, lambda a: self.renderer.render(a, spec),
-                                      backwards=False)
+        return self.pager.object_page(
+            call, accounts, keys, limit, lambda a: self.renderer.render(a, spec), backwards=False
+        )
 
     # ---------------------------------------------------------- ad accounts
     def account(self, call: Call) -> dict:

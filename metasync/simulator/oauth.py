@@ -47,14 +47,29 @@ class OAuthEndpoints:
         if not token:
             raise SimulatedGraphError(100, "(#100) The parameter input_token is required")
         if "|" in token and token.split("|", 1)[0] == self.config.app_id:
-            return {"data": {"app_id": self.config.app_id, "type": "APP", "application": APPLICATION,
-                             "is_valid": True, "scopes": []}}
+            return {
+                "data": {
+                    "app_id": self.config.app_id,
+                    "type": "APP",
+                    "application": APPLICATION,
+                    "is_valid": True,
+                    "scopes": [],
+                }
+            }
         tokens = self.tokens
         info = tokens.info(token)
-        data: dict = {"app_id": self.config.app_id, "type": info["type"], "application": APPLICATION,
-                      "data_access_expires_at": info["issued_at"] + 90 * 86400, "expires_at": info["expires_at"],
-                      "is_valid": True, "issued_at": info["issued_at"], "scopes": list(SCOPES),
-                      "granular_scopes": [{"scope": s} for s in SCOPES], "user_id": self.user_id}
+        data: dict = {
+            "app_id": self.config.app_id,
+            "type": info["type"],
+            "application": APPLICATION,
+            "data_access_expires_at": info["issued_at"] + 90 * 86400,
+            "expires_at": info["expires_at"],
+            "is_valid": True,
+            "issued_at": info["issued_at"],
+            "scopes": list(SCOPES),
+            "granular_scopes": [{"scope": s} for s in SCOPES],
+            "user_id": self.user_id,
+        }
         if tokens.is_invalid(token):
             err = tokens.invalid_error()
             data["is_valid"] = False

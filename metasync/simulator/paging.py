@@ -68,8 +68,15 @@ class Pager:
         raw = call.params.get(name)
         return decode_cursor(prefix, raw) if raw else None
 
-    def object_page(self, call: Call, objects: list[dict], keys: list[int], limit: int,
-                    render: Callable[[dict], dict], backwards: bool = True) -> dict:
+    def object_page(
+        self,
+        call: Call,
+        objects: list[dict],
+        keys: list[int],
+        limit: int,
+        render: Callable[[dict], dict],
+        backwards: bool = True,
+    ) -> dict:
         """One page of id-ordered objects; `backwards=False` ignores `before` (as /me/adaccounts does)."""
         after = self.cursor(call, "o", "after")
         before = self.cursor(call, "o", "before") if backwards and after is None else None
@@ -88,8 +95,9 @@ class Pager:
             body["paging"] = self.paging(call, limit, "r", first, last, has_prev, has_next)
         return body
 
-    def paging(self, call: Call, limit: int, prefix: str, first: int, last: int, has_prev: bool,
-               has_next: bool) -> dict:
+    def paging(
+        self, call: Call, limit: int, prefix: str, first: int, last: int, has_prev: bool, has_next: bool
+    ) -> dict:
         first_cursor, last_cursor = encode_cursor(prefix, first), encode_cursor(prefix, last)
         paging: dict = {"cursors": {"before": first_cursor, "after": last_cursor}}
         if has_prev:

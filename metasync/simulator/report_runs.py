@@ -17,9 +17,21 @@ from .paging import Pager
 from .rendering import select_fields
 from .world import World
 
-REPORT_FIELDS = ("id", "account_id", "async_status", "async_percent_completion", "date_start", "date_stop",
-                 "time_ref", "time_completed", "is_running", "emails", "friendly_name", "is_bookmarked",
-                 "schedule_id")
+REPORT_FIELDS = (
+    "id",
+    "account_id",
+    "async_status",
+    "async_percent_completion",
+    "date_start",
+    "date_stop",
+    "time_ref",
+    "time_completed",
+    "is_running",
+    "emails",
+    "friendly_name",
+    "is_bookmarked",
+    "schedule_id",
+)
 
 
 class ReportRun:
@@ -53,11 +65,21 @@ class ReportRun:
             self.status, self.percent = "Job Running", (k - 1) * 100 // n
 
     def node(self) -> dict:
-        return {"id": self.id, "account_id": self.account["account_id"], "async_status": self.status,
-                "async_percent_completion": self.percent, "date_start": self.query.date_start,
-                "date_stop": self.query.date_stop, "time_ref": self.created, "time_completed": self.completed_at,
-                "is_running": self.status not in ("Job Completed", "Job Failed", "Job Skipped"),
-                "emails": [], "friendly_name": "", "is_bookmarked": False, "schedule_id": "0"}
+        return {
+            "id": self.id,
+            "account_id": self.account["account_id"],
+            "async_status": self.status,
+            "async_percent_completion": self.percent,
+            "date_start": self.query.date_start,
+            "date_stop": self.query.date_stop,
+            "time_ref": self.created,
+            "time_completed": self.completed_at,
+            "is_running": self.status not in ("Job Completed", "Job Failed", "Job Skipped"),
+            "emails": [],
+            "friendly_name": "",
+            "is_bookmarked": False,
+            "schedule_id": "0",
+        }
 
 
 @dataclass(eq=False)
@@ -107,8 +129,11 @@ class ReportRuns:
         if run.status == "Job Failed":
             raise SimulatedGraphError(2601, "(#2601) Error accessing adreport job.")
         if run.status != "Job Completed":
-            raise SimulatedGraphError(100, f"(#100) The report run {run.id} is not finished yet (async_status: "
-                                           f"{run.status}); poll it until async_status is Job Completed")
+            raise SimulatedGraphError(
+                100,
+                f"(#100) The report run {run.id} is not finished yet (async_status: "
+                f"{run.status}); poll it until async_status is Job Completed",
+            )
         limit = self.pager.limit(call)
         return self.pager.insights_page(call, self.world.insights, run.query, limit)
 

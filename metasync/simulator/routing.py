@@ -56,8 +56,9 @@ class Endpoint:
         return f"{method} {self.resource}" + (f"/{edge}" if edge else "")
 
 
-def serves(resource: str, target: str | None = None, *, other: str = "reject_method", public: bool = False,
-           **handlers: str) -> Endpoint:
+def serves(
+    resource: str, target: str | None = None, *, other: str = "reject_method", public: bool = False, **handlers: str
+) -> Endpoint:
     return Endpoint(resource, target, handlers, other, public)
 
 
@@ -74,34 +75,47 @@ REPORT_RUN = "report_run"
 
 # Every path shape ends in a rule for any method: what Graph answers to a method a path does not support
 # depends on the path (see the `other` handler of each endpoint).
-GRAPH_ROUTES = Map([
-    Rule("/", endpoint=serves("root", other="reject_root")),
-    Rule("/oauth/access_token", endpoint=serves("oauth/access_token", other="oauth_access_token", public=True)),
-    Rule("/debug_token", endpoint=serves("debug_token", other="debug_token")),
-    Rule("/me", endpoint=serves("me", GET="me")),
-    Rule("/me/adaccounts", endpoint=serves("me/adaccounts", GET="my_ad_accounts")),
-    Rule("/me/<edge>", endpoint=serves("me", GET="reject_user_edge")),
-    Rule("/me/<edge>/<path:rest>", endpoint=serves("me", other="reject_depth")),
-    Rule("/<act:head>", endpoint=serves("act", ACCOUNT, GET="account")),
-    Rule("/<act:head>/insights", endpoint=serves("act/insights", ACCOUNT, GET="account_insights",
-                                                 POST="create_report_run")),
-    Rule("/<act:head>/<any(campaigns, adsets, ads, adcreatives):edge>",
-         endpoint=serves("act", ACCOUNT, GET="account_edge", other="reject_account_edge_method")),
-    Rule("/<act:head>/<edge>", endpoint=serves("act", ACCOUNT, GET="reject_account_edge",
-                                               other="reject_account_edge_method")),
-    Rule("/<act:head>/<edge>/<path:rest>", endpoint=serves("act", ACCOUNT, other="reject_depth")),
-    Rule("/<head>", endpoint=serves("node", OBJECT, GET="object")),
-    Rule("/<head>/insights", endpoint=serves("node/insights", OBJECT, GET="object_insights")),
-    Rule("/<head>/<edge>", endpoint=serves("node", OBJECT, GET="object_edge")),
-    Rule("/<head>/<edge>/<path:rest>", endpoint=serves("node", OBJECT, other="reject_depth")),
-], converters={"act": AccountIdConverter}, merge_slashes=False)
+GRAPH_ROUTES = Map(
+    [
+        Rule("/", endpoint=serves("root", other="reject_root")),
+        Rule("/oauth/access_token", endpoint=serves("oauth/access_token", other="oauth_access_token", public=True)),
+        Rule("/debug_token", endpoint=serves("debug_token", other="debug_token")),
+        Rule("/me", endpoint=serves("me", GET="me")),
+        Rule("/me/adaccounts", endpoint=serves("me/adaccounts", GET="my_ad_accounts")),
+        Rule("/me/<edge>", endpoint=serves("me", GET="reject_user_edge")),
+        Rule("/me/<edge>/<path:rest>", endpoint=serves("me", other="reject_depth")),
+        Rule("/<act:head>", endpoint=serves("act", ACCOUNT, GET="account")),
+        Rule(
+            "/<act:head>/insights",
+            endpoint=serves("act/insights", ACCOUNT, GET="account_insights", POST="create_report_run"),
+        ),
+        Rule(
+            "/<act:head>/<any(campaigns, adsets, ads, adcreatives):edge>",
+            endpoint=serves("act", ACCOUNT, GET="account_edge", other="reject_account_edge_method"),
+        ),
+        Rule(
+            "/<act:head>/<edge>",
+            endpoint=serves("act", ACCOUNT, GET="reject_account_edge", other="reject_account_edge_method"),
+        ),
+        Rule("/<act:head>/<edge>/<path:rest>", endpoint=serves("act", ACCOUNT, other="reject_depth")),
+        Rule("/<head>", endpoint=serves("node", OBJECT, GET="object")),
+        Rule("/<head>/insights", endpoint=serves("node/insights", OBJECT, GET="object_insights")),
+        Rule("/<head>/<edge>", endpoint=serves("node", OBJECT, GET="object_edge")),
+        Rule("/<head>/<edge>/<path:rest>", endpoint=serves("node", OBJECT, other="reject_depth")),
+    ],
+    converters={"act": AccountIdConverter},
+    merge_slashes=False,
+)
 
-REPORT_RUN_ROUTES = Map([
-    Rule("/<head>", endpoint=serves("report_run", REPORT_RUN, GET="report_run")),
-    Rule("/<head>/insights", endpoint=serves("report_run/insights", REPORT_RUN, GET="report_run_insights")),
-    Rule("/<head>/<edge>", endpoint=serves("report_run", REPORT_RUN, GET="reject_report_run_edge")),
-    Rule("/<head>/<edge>/<path:rest>", endpoint=serves("report_run", REPORT_RUN, other="reject_depth")),
-], merge_slashes=False)
+REPORT_RUN_ROUTES = Map(
+    [
+        Rule("/<head>", endpoint=serves("report_run", REPORT_RUN, GET="report_run")),
+        Rule("/<head>/insights", endpoint=serves("report_run/insights", REPORT_RUN, GET="report_run_insights")),
+        Rule("/<head>/<edge>", endpoint=serves("report_run", REPORT_RUN, GET="reject_report_run_edge")),
+        Rule("/<head>/<edge>/<path:rest>", endpoint=serves("report_run", REPORT_RUN, other="reject_depth")),
+    ],
+    merge_slashes=False,
+)
 
 
 def endpoints() -> list[Endpoint]:

@@ -83,8 +83,15 @@ class KeepAliveHandler(WSGIRequestHandler):
         environ = self.get_environ()
         body = self._read_body(environ)
         environ["CONTENT_LENGTH"] = str(len(body))
-        gateway = _Gateway(io.BytesIO(body), self.wfile, self.get_stderr(), environ, multithread=True,
-                           multiprocess=False, closing=self.close_connection)
+        gateway = _Gateway(
+            io.BytesIO(body),
+            self.wfile,
+            self.get_stderr(),
+            environ,
+            multithread=True,
+            multiprocess=False,
+            closing=self.close_connection,
+        )
         gateway.run(self.server.get_app())
 
     def _read_body(self, environ: dict) -> bytes:
@@ -133,12 +140,18 @@ def make_keep_alive_server(host: str, port: int, app: Any) -> KeepAliveServer:
 class SimulatorServer:
     """Run the simulator on a background thread (tests, benchmarks)::
 
-        with SimulatorServer(SimConfig(campaigns=3)) as sim:
-            requests.get(f"{sim.base_url}/v25.0/act_1000000001/campaigns", params={"access_token": "t"})
+    with SimulatorServer(SimConfig(campaigns=3)) as sim:
+        requests.get(f"{sim.base_url}/v25.0/act_1000000001/campaigns", params={"access_token": "t"})
     """
 
-    def __init__(self, config: SimConfig | None = None, host: str = "127.0.0.1", port: int = 0,
-                 world: World | None = None, **overrides: Any) -> None:
+    def __init__(
+        self,
+        config: SimConfig | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        world: World | None = None,
+        **overrides: Any,
+    ) -> None:
         if config is None:
             config = world.config if world is not None else SimConfig()
         if overrides:
@@ -173,8 +186,12 @@ class SimulatorServer:
         self.app = Simulator(world)
         self._server = make_keep_alive_server(self.host, self.port, self.app)
         self.port = self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"metasync-simulator:{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"metasync-simulator:{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -212,9 +229,11 @@ def _banner(world: World, host: str, port: int) -> str:
     config = world.config
     s = world.summary(first=1)
     a = s["accounts"][0]
-    return (f"metasync simulator on http://{host}:{port}/{config.latest_version}  "
-            f"(built in {world.build_seconds:.2f}s, seed {config.seed}, today {s['today']})\n"
-            f"  accounts: {', '.join(x['id'] for x in s['accounts'])}\n"
-            f"  per account: {a['counts']['campaigns']} campaigns, {a['counts']['adsets']} ad sets, "
-            f"{a['counts']['ads']} ads, {config.days} days of insights\n"
-            f"  control: http://{host}:{port}/__sim/world  /__sim/calls  /__sim/faults")
+    return (
+        f"metasync simulator on http://{host}:{port}/{config.latest_version}  "
+        f"(built in {world.build_seconds:.2f}s, seed {config.seed}, today {s['today']})\n"
+        f"  accounts: {', '.join(x['id'] for x in s['accounts'])}\n"
+        f"  per account: {a['counts']['campaigns']} campaigns, {a['counts']['adsets']} ad sets, "
+        f"{a['counts']['ads']} ads, {config.days} days of insights\n"
+        f"  control: http://{host}:{port}/__sim/world  /__sim/calls  /__sim/faults"
+    )

@@ -33,8 +33,12 @@ class CallStats:
 
     def snapshot(self) -> dict:
         with self.lock:
-            return {"total": self.total_calls, "http_requests": self.http_requests,
-                    "by_route": dict(sorted(self.calls.items())), "errors": dict(sorted(self.errors.items()))}
+            return {
+                "total": self.total_calls,
+                "http_requests": self.http_requests,
+                "by_route": dict(sorted(self.calls.items())),
+                "errors": dict(sorted(self.errors.items())),
+            }
 
     def reset(self) -> None:
         with self.lock:

@@ -79,12 +79,19 @@ class ObjectStore:
         """Counts, statuses and the first ids per account: what /__sim/world answers."""
         accounts = [self._account_summary(acct, first) for acct in self.accounts]
         lo, hi = self.clock.data_window()
-        return {"version": self.version, "seed": self.config.seed, "today": self.clock.today().isoformat(),
-                "data_window": [date.fromordinal(lo).isoformat(), date.fromordinal(hi).isoformat()],
-                "build_seconds": round(self.build_seconds, 3), "accounts": accounts,
-                "totals": {"campaigns": sum(a["counts"]["campaigns"] for a in accounts),
-                           "adsets": sum(a["counts"]["adsets"] for a in accounts),
-                           "ads": sum(a["counts"]["ads"] for a in accounts)}}
+        return {
+            "version": self.version,
+            "seed": self.config.seed,
+            "today": self.clock.today().isoformat(),
+            "data_window": [date.fromordinal(lo).isoformat(), date.fromordinal(hi).isoformat()],
+            "build_seconds": round(self.build_seconds, 3),
+            "accounts": accounts,
+            "totals": {
+                "campaigns": sum(a["counts"]["campaigns"] for a in accounts),
+                "adsets": sum(a["counts"]["adsets"] for a in accounts),
+                "ads": sum(a["counts"]["ads"] for a in accounts),
+            },
+        }
 
     @staticmethod
     def _account_summary(acct: dict, first: int) -> dict:
@@ -96,12 +103,19 @@ class ObjectStore:
                 counts[o["effective_status"]] = counts.get(o["effective_status"], 0) + 1
             statuses[kind] = counts
         return {
-            "id": acct["id"], "name": acct["name"],
-            "counts": {"campaigns": len(lists[CAMPAIGN]), "adsets": len(lists[ADSET]), "ads": len(lists[AD]),
-                       "adcreatives": len(lists[CREATIVE])},
+            "id": acct["id"],
+            "name": acct["name"],
+            "counts": {
+                "campaigns": len(lists[CAMPAIGN]),
+                "adsets": len(lists[ADSET]),
+                "ads": len(lists[AD]),
+                "adcreatives": len(lists[CREATIVE]),
+            },
             "effective_status": {"campaigns": statuses[CAMPAIGN], "adsets": statuses[ADSET], "ads": statuses[AD]},
-            "first_ids": {"campaigns": [o["id"] for o in lists[CAMPAIGN][:first]],
-                          "adsets": [o["id"] for o in lists[ADSET][:first]],
-                          "ads": [o["id"] for o in lists[AD][:first]],
-                          "adcreatives": [o["id"] for o in lists[CREATIVE][:first]]},
+            "first_ids": {
+                "campaigns": [o["id"] for o in lists[CAMPAIGN][:first]],
+                "adsets": [o["id"] for o in lists[ADSET][:first]],
+                "ads": [o["id"] for o in lists[AD][:first]],
+                "adcreatives": [o["id"] for o in lists[CREATIVE][:first]],
+            },
         }

@@ -90,8 +90,9 @@ class UsageMeter:
             return 0
         return max(0, int(self.config.usage_window_s - (time.monotonic() - dq[0])))
 
-    def headers(self, call: Call, error: SimulatedGraphError | None, forced_pct: float | None,
-                regain_minutes: int) -> list[tuple[str, str]]:
+    def headers(
+        self, call: Call, error: SimulatedGraphError | None, forced_pct: float | None, regain_minutes: int
+    ) -> list[tuple[str, str]]:
         """The usage headers of an answer; `forced_pct` (a fault) overrides the measured usage."""
         throttled = is_throttling(error)
         account = self._usage_account(call)
@@ -106,30 +107,64 @@ class UsageMeter:
                 app_pct = max(app_pct, 100.0)
         regain = regain_minutes if throttled else 0
         app_i = int(round(app_pct))
-        headers = [("X-App-Usage", dumps({"call_count": app_i,
-                                          "total_time": int(app_i * 0.6) if forced_pct is None else app_i,
-                                          "total_cputime": int(app_i * 0.4) if forced_pct is None else app_i}))]
+        headers = [
+            (
+                "X-App-Usage",
+                dumps(
+                    {
+                        "call_count": app_i,
+                        "total_time": int(app_i * 0.6) if forced_pct is None else app_i,
+                        "total_cputime": int(app_i * 0.4) if forced_pct is None else app_i,
+                    }
+                ),
+            )
+        ]
         if account is not None:
-            headers += self._account_headers(call, account, app_pct, acct_pct, reset_s, regain,
-                                             exact=forced_pct is not None or throttled)
+            headers += self._account_headers(
+                call, account, app_pct, acct_pct, reset_s, regain, exact=forced_pct is not None or throttled
+            )
         return headers
 
-    def _account_headers(self, call: Call, account: dict, app_pct: float, acct_pct: float, reset_s: int,
-                         regain: int, exact: bool) -> list[tuple[str, str]]:
+    def _account_headers(
+        self, call: Call, account: dict, app_pct: float, acct_pct: float, reset_s: int, regain: int, exact: bool
+    ) -> list[tuple[str, str]]:
         tier = self.config.access_tier
         acct_r = round(acct_pct, 2)
         acct_i = int(round(acct_pct))
         headers = []
         if call.segments and call.segments[0].startswith("act_"):
-            headers.append(("X-Ad-Account-Usage", dumps({"acc_id_util_pct": acct_r, "reset_time_duration": reset_s,
-                                                         "ads_api_access_tier": tier})))
-        headers.append(("X-Business-Use-Case-Usage", dumps({account["account_id"]: [{
-            "type": call.usage_type, "call_count": acct_i,
-            "total_cputime": acct_i if exact else int(acct_i * 0.5),
-            "total_time": acct_i if exact else int(acct_i * 0.7),
-            "estimated_time_to_regain_access": regain, "ads_api_access_tier": tier}]})))
+            headers.append(
+                (
+                    "X-Ad-Account-Usage",
+                    dumps({"acc_id_util_pct": acct_r, "reset_time_duration": reset_s, "ads_api_access_tier": tier}),
+                )
+            )
+        headers.append(
+            (
+                "X-Business-Use-Case-Usage",
+                dumps(
+                    {
+                        account["account_id"]: [
+                            {
+                                "type": call.usage_type,
+                                "call_count": acct_i,
+                                "total_cputime": acct_i if exact else int(acct_i * 0.5),
+                                "total_time": acct_i if exact else int(acct_i * 0.7),
+                                "estimated_time_to_regain_access": regain,
+                                "ads_api_access_tier": tier,
+                            }
+                        ]
+                    }
+                ),
+            )
+        )
         if call.usage_type == "ads_insights":
-            headers.append(("X-FB-Ads-Insights-Throttle", dumps({"app_id_util_pct": round(app_pct, 2),
-                                                                 "acc_id_util_pct": acct_r,
-                                                                 "ads_api_access_tier": tier})))
+            headers.append(
+                (
+                    "X-FB-Ads-Insights-Throttle",
+                    dumps(
+                        {"app_id_util_pct": round(app_pct, 2), "acc_id_util_pct": acct_r, "ads_api_access_tier": tier}
+                    ),
+                )
+            )
         return headers

@@ -17,8 +17,11 @@ from .responses import dumps
 from .schema import ACCOUNT, WEBHOOK_LEVEL
 from .store import ObjectStore
 
-DEFAULT_ISSUE = {"error_code": 1815869, "error_summary": "Ad post is not available",
-                 "error_message": "Ad post is not available."}
+DEFAULT_ISSUE = {
+    "error_code": 1815869,
+    "error_summary": "Ad post is not available",
+    "error_message": "Ad post is not available.",
+}
 KEPT_DELIVERIES = 200
 
 
@@ -47,30 +50,48 @@ class Webhooks:
         level = WEBHOOK_LEVEL[obj["_kind"]]
         if field == "with_issues_ad_objects":
             issue = (obj.get("issues_info") or [DEFAULT_ISSUE])[0]
-            return {"id": oid, "level": level, "error_code": issue["error_code"],
-                    "error_summary": issue["error_summary"], "error_message": issue["error_message"]}
+            return {
+                "id": oid,
+                "level": level,
+                "error_code": issue["error_code"],
+                "error_summary": issue["error_summary"],
+                "error_message": issue["error_message"],
+            }
         if field == "in_process_ad_objects":
-            return {"id": oid, "level": level,
-                    "status_name": obj.get("effective_status") or obj.get("status", "ACTIVE")}
+            return {
+                "id": oid,
+                "level": level,
+                "status_name": obj.get("effective_status") or obj.get("status", "ACTIVE"),
+            }
         raise ValueError("field must be in_process_ad_objects or with_issues_ad_objects")
 
     def sign(self, body: bytes) -> tuple[str, str]:
         key = (self.config.app_secret or "").encode()
-        return ("sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest(),
-                "sha1=" + hmac.new(key, body, hashlib.sha1).hexdigest())
+        return (
+            "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest(),
+            "sha1=" + hmac.new(key, body, hashlib.sha1).hexdigest(),
+        )
 
     def send(self, request: dict) -> dict:
         """POST a signed payload for `id` / `ids` (and `field`) to `url` or the configured webhook_url."""
         url = request.get("url") or self.config.webhook_url
         if not url:
-            raise ValueError("no webhook_url configured (POST /__sim/config {\"webhook_url\": ...})")
+            raise ValueError('no webhook_url configured (POST /__sim/config {"webhook_url": ...})')
         ids = request.get("ids") or [request["id"]]
         body_obj = self.payload([str(i) for i in ids], request.get("field", "in_process_ad_objects"))
         body = dumps(body_obj).encode()
         sig256, sig1 = self.sign(body)
-        req = urllib.request.Request(url, data=body, method="POST", headers={
-            "Content-Type": "application/json", "User-Agent": "facebookexternalua",
-            "X-Hub-Signature-256": sig256, "X-Hub-Signature": sig1})
+        req = urllib.request.Request(
+            url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": "facebookexternalua",
+                "X-Hub-Signature-256": sig256,
+                "X-Hub-Signature": sig1,
+            },
+        )
         result: dict = {"url": url, "payload": body_obj, "signature_256": sig256}
         try:
             with urllib.request.urlopen(req, timeout=float(request.get("timeout", 10))) as resp:

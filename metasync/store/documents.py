@@ -113,7 +113,8 @@ class AccountRoute(Document):
     @classmethod
     def add(cls, connection: MetaConnection) -> None:
         result = cls.objects(id=connection.ad_account_id).update_one(
-            add_to_set__connections=connection.id, upsert=True, full_result=True)
+            add_to_set__connections=connection.id, upsert=True, full_result=True
+        )
         if result.upserted_id is not None:
             cls.rebuild(connection.ad_account_id)  # take in connections saved before routes were kept
 
@@ -242,11 +243,26 @@ class SyncRun(Document):
     target = DictField()
 
     @classmethod
-    def begin(cls, connection: MetaConnection, kind: str, trigger: str, started_at: datetime,
-              full: bool = False, target: dict | None = None) -> SyncRun:
+    def begin(
+        cls,
+        connection: MetaConnection,
+        kind: str,
+        trigger: str,
+        started_at: datetime,
+        full: bool = False,
+        target: dict | None = None,
+    ) -> SyncRun:
         """Record a run as RUNNING and make it its connection's latest run of this kind."""
-        run = cls(connection=connection.id, tenant_id=connection.tenant_id, ad_account_id=connection.ad_account_id,
-                  kind=kind, trigger=trigger, full=full, started_at=started_at, target=target or {})
+        run = cls(
+            connection=connection.id,
+            tenant_id=connection.tenant_id,
+            ad_account_id=connection.ad_account_id,
+            kind=kind,
+            trigger=trigger,
+            full=full,
+            started_at=started_at,
+            target=target or {},
+        )
         run.save()
         MetaConnection.objects(id=connection.id).update_one(**{f"set__latest_runs__{kind}": run.id})
         return run

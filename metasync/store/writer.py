@@ -35,8 +35,16 @@ class BatchWriter:
 
     error_event = "item_skipped"
 
-    def __init__(self, collection: Collection, now: datetime, first_seen_field: str, progress_key: str,
-                 log_context: dict[str, Any], progress: Progress | None = None, result: WriteResult | None = None):
+    def __init__(
+        self,
+        collection: Collection,
+        now: datetime,
+        first_seen_field: str,
+        progress_key: str,
+        log_context: dict[str, Any],
+        progress: Progress | None = None,
+        result: WriteResult | None = None,
+    ):
         self.collection = collection
         self.now = now
         self.first_seen_field = first_seen_field
@@ -80,10 +88,20 @@ class BatchWriter:
             return
         docs, self._pending = self._pending, []
         self.before_write(docs)
-        self.collection.bulk_write([
-            UpdateOne({"_id": doc["_id"]}, {"$set": {k: v for k, v in doc.items() if k != "_id"},
-                                            "$setOnInsert": {self.first_seen_field: self.now}}, upsert=True)
-            for doc in docs], ordered=False)
+        self.collection.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": doc["_id"]},
+                    {
+                        "$set": {k: v for k, v in doc.items() if k != "_id"},
+                        "$setOnInsert": {self.first_seen_field: self.now},
+                    },
+                    upsert=True,
+                )
+                for doc in docs
+            ],
+            ordered=False,
+        )
         self.result.written += len(docs)
         if self.progress:
             self.progress(self.progress_key, self.result.written)

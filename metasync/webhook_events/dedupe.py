@@ -79,7 +79,6 @@ class ChangeDeduper:
                 pipe.set(key, ENQUEUED, px=self.window_ms, xx=True)
             pipe.execute()
 
-
     def release(self, keys: Sequence[str]) -> None:
         """Tidy up after a failed delivery: drop the claims that were not published (harmless if it fails)."""
         if keys:
