@@ -26,7 +26,8 @@ def run_locked_connection_job(task, connection_id: str, lock_kind: str, job):
         )
         return {"connection_id": connection_id, "skipped": "not_found"}
     try:
-        with guarded_job(connection, lock_kind):
+        # Owned by this task's id: redelivered after its worker died, it takes over its own dead attempt's lock.
+        with guarded_job(connection, lock_kind, owner=f"task:{task.request.id}"):
             return job(connection)
     except ConnectionInactive as exc:
         log.info(

@@ -99,3 +99,22 @@ def test_locks_are_per_connection_and_kind(redis_client):
         with connection_lock("c2"):
             with connection_lock("c1", "performance"):
                 pass
+
+
+def test_a_connection_lock_outlives_its_holder_by_seconds_not_minutes(redis_client):
+    with connection_lock("c3"):
+        ttl_ms = redis_client.pttl(lock_key("connection:c3:sync"))
+    assert 0 < ttl_ms <= 30_000
+
+
+def test_an_owner_takes_over_the_lock_its_dead_attempt_left_behind(redis_client):
+    # what a SIGKILLed worker child leaves: the lock, under the task's id, still within its timeout
+    redis_client.set(lock_key("connection:c4:sync"), b"task:abc", px=30_000)
+
+    with pytest.raises(LockBusy) as busy:
+        with connection_lock("c4", owner="task:other"):
+            pass
+    assert busy.value.holder == "task:abc"
+    with connection_lock("c4", owner="task:abc"):
+        assert redis_client.get(lock_key("connection:c4:sync")) == b"task:abc"
+    assert not is_locked("connection:c4:sync")

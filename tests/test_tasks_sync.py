@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import responses
 
-from metasync.infra.locks import connection_lock
+from metasync.infra.locks import connection_lock, lock_key
 from metasync.store.documents import Campaign, MetaConnection
 from tasks.sync import sync_connection
 from tests.graph_fakes import GRAPH, FakeAccount, campaign, error_body
@@ -83,3 +83,14 @@ def test_token_failure_is_not_retried_and_marks_connection(connection):
     assert outcome.state == "SUCCESS"
     assert "re-authenticate" in outcome.result["failed"]
     assert MetaConnection.objects.get(id=connection.id).status == "EXPIRED"
+
+
+def test_a_task_redelivered_after_its_worker_died_runs_instead_of_skipping(connection, redis_client):
+    # the dead attempt's lock, under the same task id, as the killed worker child left it
+    redis_client.set(lock_key(f"connection:{connection.id}:sync"), b"task:redelivered-1", px=30_000)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as graph:
+        FakeAccount(graph).edges["campaigns"] = [campaign("1")]
+        result = sync_connection.apply(args=[str(connection.id)], task_id="redelivered-1").get()
+
+    assert result.get("skipped") is None and result["campaigns_synced"] == 1
+    assert not redis_client.exists(lock_key(f"connection:{connection.id}:sync"))

@@ -24,9 +24,10 @@ class ConnectionInactive(Exception):
 
 
 @contextmanager
-def guarded_job(connection: MetaConnection, kind: str = "sync") -> Iterator[None]:
-    """Hold the connection's `kind` lock for the block; ConnectionInactive if it may not sync, LockBusy if taken."""
+def guarded_job(connection: MetaConnection, kind: str = "sync", owner: str | None = None) -> Iterator[None]:
+    """Hold the connection's `kind` lock for the block; ConnectionInactive if it may not sync, LockBusy if another
+    run holds it (`owner`, a task's id, takes over its own dead attempt's lock)."""
     if not connection.may_sync:
         raise ConnectionInactive(str(connection.id), connection.status, connection.last_error)
-    with connection_lock(str(connection.id), kind):
+    with connection_lock(str(connection.id), kind, owner=owner):
         yield
