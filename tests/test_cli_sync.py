@@ -153,3 +153,35 @@ def test_sigterm_stops_a_sync_loop_process_after_the_current_connection(mongo, r
     assert SyncRun.objects.get(connection=first.id).status == "SUCCESS"  # finished, not cut off
     assert SyncRun.objects(connection=second.id).count() == 0  # never started
     assert any(json.loads(line).get("event") == "loop_stopped" for line in err.splitlines() if line.startswith("{"))
+
+
+def test_a_connection_whose_token_cannot_be_decrypted_is_marked_and_the_others_sync(cli):
+    from metasync.store.documents import MetaConnection
+
+    broken, _ = upsert_connection("t1", "act_111", "EAAbroken")
+    fine, _ = upsert_connection("t2", "act_123", "EAAfine")
+    MetaConnection.objects(id=broken.id).update_one(set__access_token_encrypted="not-a-fernet-token")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as graph:
+        FakeAccount(graph, "act_123").edges["campaigns"] = [campaign("1")]
+        result = cli("sync", "--json")
+
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.startswith("{")]
+    rows = {row["ad_account_id"]: row for row in map(json.loads, lines)}
+    assert rows["act_123"]["status"] == "ok" and rows["act_123"]["campaigns_synced"] == 1
+    assert rows["act_111"]["status"] == "failed" and "cannot be decrypted" in rows["act_111"]["error"]
+    broken.reload()
+    assert broken.status == "ERROR" and "cannot be decrypted" in broken.last_error
+
+
+def test_sync_of_a_tenant_whose_only_connection_expired_names_re_authentication(cli):
+    expired, _ = upsert_connection("t1", "act_123", "EAAold")
+    expired.mark("EXPIRED", "token expired")
+
+    result = cli("sync", "--tenant", "t1")
+
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "error: no connection for tenant 't1' may sync (act_123 is EXPIRED); "
+        "re-authenticate with `metasync connections add`"
+    )

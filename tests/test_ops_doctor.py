@@ -176,3 +176,13 @@ def test_doctor_live_sync_failure_fails_the_run(cli, indexed):
     assert result.exit_code == 1
     live = by_name(json_of(result))["live sync"]
     assert live["status"] == "fail" and "re-authenticate" in live["detail"]
+
+
+def test_doctor_passes_the_index_check_on_a_fresh_install_once_anything_has_connected(cli, mongo):
+    for name in mongo.list_collection_names():
+        mongo.drop_collection(name)  # a new database: no collection, no index
+    assert cli("status").exit_code == 0  # any command (or a worker) creates the indexes when it connects
+
+    result = cli("doctor", "--json", "--no-workers-ok")
+
+    assert by_name(json_of(result))["indexes"]["status"] == "pass"
