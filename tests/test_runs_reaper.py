@@ -84,3 +84,10 @@ def test_a_beating_run_and_a_finished_one_are_left_alone(connection):
     assert SyncRun.objects.get(id=finished.id).status == "SUCCESS"
     assert summary == {"crashed": 0, "requeued": 0} and enqueued == []
     assert get_redis().zscore(ALIVE_KEY, str(live.id)) is None  # forgotten when the block ended
+
+
+def test_the_reaper_waits_longer_than_a_dead_runs_lock_lives():
+    # otherwise the work it enqueues again could find the dead run's lock still there and be skipped
+    from metasync.infra.locks import CONNECTION_LOCK_SECONDS
+
+    assert STALE_SECONDS > CONNECTION_LOCK_SECONDS

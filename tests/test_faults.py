@@ -1,0 +1,177 @@
+"""The fault suite: real Celery workers are killed mid-sync, and the database must end as a clean run leaves it.
+
+Each case syncs the same simulated ad account for a faulted tenant and, without faults, for a clean one, then
+compares what is stored: nothing lost, nothing duplicated, and no run left RUNNING. Bounded: each case waits at most
+about a minute, on loopback only.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+from metasync.celery import app as celery_app
+from metasync.connections.registry import upsert_connection
+from metasync.entities.spec import ENTITY_SPECS
+from metasync.entities.sync import sync_meta_connection
+from metasync.infra.locks import CONNECTION_LOCK_SECONDS, lock_key
+from metasync.runs.reaper import reap_crashed_runs
+from metasync.simulator import SimConfig, SimulatorServer
+from metasync.store.documents import SyncRun
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.services
+
+ACCOUNT = "act_1000000001"
+# Small pages and a slow Graph make a full sync last several seconds: long enough to be killed mid-way.
+WORLD = {"campaigns": 6, "ad_sets_per_campaign": 3, "ads_per_ad_set": 3, "latency_ms": 150}
+PAGE_SIZE = "5"
+WAIT_SECONDS = 60
+
+
+@pytest.fixture
+def simulator(mongo, redis_client):
+    config = SimConfig(**WORLD, app_id=os.environ["META_APP_ID"], app_secret=os.environ["META_APP_SECRET"])
+    with SimulatorServer(config) as sim:
+        yield sim
+
+
+@pytest.fixture
+def worker_env(simulator, settings_env):
+    settings_env(META_GRAPH_URL=simulator.base_url, META_PAGE_SIZE=PAGE_SIZE)
+    return {**os.environ, "META_GRAPH_URL": simulator.base_url, "META_PAGE_SIZE": PAGE_SIZE}
+
+
+class Worker:
+    """`celery -A metasync worker` (prefork, one child) in a process of its own."""
+
+    def __init__(self, env: dict[str, str], name: str):
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "metasync",
+                "worker",
+                "--pool=prefork",
+                "--concurrency=1",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                f"--hostname={name}-{os.getpid()}@%h",
+            ],
+            env=env,
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def child(self) -> psutil.Process:
+        children = psutil.Process(self.process.pid).children()
+        assert children, "the worker has no pool child"
+        return children[0]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+@pytest.fixture
+def workers():
+    started: list[Worker] = []
+    yield lambda env, name: started.append(Worker(env, name)) or started[-1]
+    for worker in started:
+        worker.stop()
+
+
+def wait_for(condition, what: str, seconds: float = WAIT_SECONDS):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.1)
+
+
+def stored(tenant: str) -> dict[str, set[tuple]]:
+    """What a user reads back: per collection, each object's id, name, statuses and budgets."""
+    return {
+        spec.kind: {
+            (d.meta_id, d.name, d.status, d.effective_status, getattr(d, "daily_budget", None))
+            for d in spec.document.objects(tenant_id=tenant)
+        }
+        for spec in ENTITY_SPECS
+    }
+
+
+def assert_same_as_a_clean_run(faulted_tenant: str) -> None:
+    clean, _ = upsert_connection("clean", ACCOUNT, "EAAclean")
+    sync_meta_connection(clean, full=True)
+    expected = stored("clean")
+    assert stored(faulted_tenant) == expected  # nothing lost, nothing different
+    for spec in ENTITY_SPECS:  # nothing duplicated
+        assert spec.document.objects(tenant_id=faulted_tenant).count() == len(expected[spec.kind])
+    assert SyncRun.objects(status="RUNNING").count() == 0
+
+
+def running_sync(connection) -> bool:
+    return SyncRun.objects(connection=connection.id, kind="ENTITIES", status="RUNNING").count() > 0
+
+
+def test_a_killed_pool_child_is_replaced_and_the_redelivered_sync_completes(worker_env, workers):
+    connection, _ = upsert_connection("faulted", ACCOUNT, "EAAfaulted")
+    worker = workers(worker_env, "child-kill")
+    result = celery_app.send_task("sync_connection", args=[str(connection.id)], kwargs={"full": True})
+    wait_for(lambda: running_sync(connection), "the sync to start")
+
+    worker.child().send_signal(signal.SIGKILL)  # mid-sync
+
+    wait_for(
+        lambda: SyncRun.objects(connection=connection.id, status="SUCCESS").count() == 1,
+        "the redelivered sync to finish",
+    )
+    assert result.get(timeout=WAIT_SECONDS)["campaigns_synced"] == WORLD["campaigns"]
+    assert reap_crashed_runs(lambda *task: pytest.fail(f"nothing to redo, got {task}"), stale_seconds=0) == {
+        "crashed": 1,
+        "requeued": 0,
+    }  # the killed attempt's record, superseded by the redelivered run
+    assert_same_as_a_clean_run("faulted")
+
+
+def test_a_killed_worker_is_covered_by_the_reaper_within_minutes(worker_env, workers, redis_client):
+    connection, _ = upsert_connection("faulted", ACCOUNT, "EAAfaulted")
+    first = workers(worker_env, "whole-kill")
+    celery_app.send_task("sync_connection", args=[str(connection.id)], kwargs={"full": True})
+    wait_for(lambda: running_sync(connection), "the sync to start")
+
+    child = first.child()
+    first.process.kill()  # the whole worker, then its child: the message stays unacknowledged in the broker
+    child.kill()
+    first.process.wait(timeout=10)
+    # Its lock expires on its own within the lock's lifetime (the reaper waits longer than that before it acts).
+    lock = lock_key(f"connection:{connection.id}:sync")
+    wait_for(lambda: not redis_client.exists(lock), "the dead worker's lock to expire", CONNECTION_LOCK_SECONDS + 5)
+    summary = reap_crashed_runs(
+        lambda name, args, kwargs: celery_app.send_task(name, args=args, kwargs=kwargs), stale_seconds=1
+    )
+    assert summary == {"crashed": 1, "requeued": 1}
+    workers(worker_env, "replacement")
+
+    wait_for(
+        lambda: SyncRun.objects(connection=connection.id, status="SUCCESS").count() == 1,
+        "the re-enqueued sync to finish",
+    )
+    assert SyncRun.objects(connection=connection.id, status="CRASHED").count() == 1
+    assert_same_as_a_clean_run("faulted")
