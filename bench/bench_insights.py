@@ -69,14 +69,7 @@ def per_object_insights(tenant: str, since: str, until: str, sample_ads: int) ->
         for level, key in (("adset", "adset_id"), ("campaign", "campaign_id")):
             if ad[key] not in ids[level]:
                 ids[level].append(ad[key])
-    ctx = SnapshotContext(
-        tenant_id=connection.tenant_id,
-        connection_id=connection.id,
-        ad_account_id=connection.ad_account_id,
-        currency=connection.currency,
-        timezone_name=connection.timezone_name,
-        now=now_ms(),
-    )
+    ctx = SnapshotContext.of(connection, now_ms())
     collection = PerformanceSnapshot._get_collection()
     levels = {}
     for level in LEVELS:

@@ -16,26 +16,18 @@ from tests.conftest import REPO
 pytestmark = pytest.mark.services
 
 
-def test_quick_benchmarks_run_and_write_their_results(tmp_path, redis_client):
-    # its own database (dropped by the scripts) and the tests' Redis db (flushed by the fixture)
+def run_quick(tmp_path, *scripts: str) -> subprocess.CompletedProcess:
+    """`bench/run_all.py --quick --only ...` into `tmp_path`, with its own database (dropped by the scripts) and the
+    tests' Redis db (flushed by the fixture)."""
     env = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
         "METASYNC_BENCH_DB": f"metasync_bench_smoke_{secrets.token_hex(3)}",
         "METASYNC_BENCH_REDIS_DB": "15",
     }
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "bench" / "run_all.py"),
-            "--quick",
-            "--results-dir",
-            str(tmp_path),
-            "--only",
-            "bench_sync.py",
-            "--only",
-            "bench_insights.py",
-        ],
+    only = [arg for script in scripts for arg in ("--only", script)]
+    return subprocess.run(
+        [sys.executable, str(REPO / "bench" / "run_all.py"), "--quick", "--results-dir", str(tmp_path), *only],
         capture_output=True,
         text=True,
         timeout=120,
@@ -43,6 +35,10 @@ def test_quick_benchmarks_run_and_write_their_results(tmp_path, redis_client):
         env=env,
         cwd=REPO,
     )
+
+
+def test_quick_benchmarks_run_and_write_their_results(tmp_path, redis_client):
+    result = run_quick(tmp_path, "bench_sync.py", "bench_insights.py")
 
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     sync_rows = [json.loads(line) for line in (tmp_path / "bench_sync.jsonl").read_text().splitlines()]
@@ -60,3 +56,18 @@ def test_quick_benchmarks_run_and_write_their_results(tmp_path, redis_client):
     summary = (tmp_path / "summary.md").read_text()
     assert "| run |" in summary and "Entity sync" in summary and "Insights" in summary
     assert "FerretDB" in summary or "MongoDB" in summary
+
+
+def test_hot_query_benchmark_and_sync_profile_run_and_write_their_results(tmp_path, redis_client):
+    result = run_quick(tmp_path, "bench_queries.py", "profile_sync.py")
+
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    lines = (tmp_path / "bench_queries.jsonl").read_text().splitlines()
+    queries = {row["query"]: row for row in map(json.loads, lines)}
+    expected = {"status-change lookup, 500 ads", "lookback due?", "status, one connection", "webhook routing"}
+    assert expected <= set(queries)
+    assert all(row["after_ms"] >= 0 for row in queries.values())
+    assert queries["lookback due?"]["before_ms"] > 0
+    parts = {row["part"]: row for row in map(json.loads, (tmp_path / "profile_sync.jsonl").read_text().splitlines())}
+    assert parts["wall time of the sync"]["seconds"] > 0
+    assert parts["metasync (this process, CPU)"]["seconds"] >= 0

@@ -178,3 +178,9 @@ def print_table(headers: list[str], rows: list[list[Any]], empty: str = "nothing
     for row in rows:
         table.add_row(*[str(v) for v in row])
     Console(width=max(120, Console().width)).print(table)
+
+
+def selection_options(command):
+    """`--tenant` and `--connection`, as every command that acts on existing connections takes them."""
+    command = click.option("--connection", "connection_id", default=None, help="Only this connection.")(command)
+    return click.option("--tenant", default=None, help="Only this tenant's connections.")(command)

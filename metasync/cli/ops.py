@@ -9,6 +9,8 @@ import json
 
 import click
 
+from metasync.cli.common import selection_options
+
 
 def _any_status(tenant: str | None, connection_id: str | None) -> list:
     """The connections asked for, whatever their status (`sync` only takes those that may sync)."""
@@ -38,8 +40,7 @@ def _checks_output(checks, as_json: bool) -> None:
 
 
 @click.command("check")
-@click.option("--tenant", default=None, help="Only this tenant's connections.")
-@click.option("--connection", "connection_id", default=None, help="Only this connection.")
+@selection_options
 @click.option("--json", "as_json", is_flag=True, help="One JSON object: ok and the checks.")
 @click.pass_context
 def check_command(ctx, tenant: str | None, connection_id: str | None, as_json: bool):
@@ -88,8 +89,7 @@ def doctor_command(ctx, live: str | None, no_workers_ok: bool, create_indexes: b
 
 
 @click.command("status")
-@click.option("--tenant", default=None, help="Only this tenant's connections.")
-@click.option("--connection", "connection_id", default=None, help="Only this connection.")
+@selection_options
 @click.option(
     "--limit",
     type=click.IntRange(min=1),

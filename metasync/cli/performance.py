@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from metasync.cli.common import selection_options
 from metasync.ops.loop import loop_connections, loop_interval_seconds, loop_options
 
 DEFAULT_PRESET = "yesterday"
@@ -40,8 +41,7 @@ def _describe(connection, result: dict[str, Any]) -> str:
 
 
 @click.command("performance")
-@click.option("--tenant", default=None, help="Only this tenant's connections.")
-@click.option("--connection", "connection_id", default=None, help="Only this connection.")
+@selection_options
 @click.option(
     "--preset", default=None, help=f"A Meta date preset (default {DEFAULT_PRESET}; with --loop: the lookback policy)."
 )

@@ -6,7 +6,14 @@ from typing import Any
 
 import click
 
-from metasync.cli.common import EXIT_FAILED, EXIT_OK, bootstrap, run_connections, selected_connections
+from metasync.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    bootstrap,
+    run_connections,
+    selected_connections,
+    selection_options,
+)
 from metasync.ops.loop import loop_connections, loop_interval_seconds, loop_options
 from metasync.settings import get_settings
 
@@ -26,8 +33,7 @@ def _describe_sync(connection, result: dict[str, Any]) -> str:
 
 
 @click.command("sync")
-@click.option("--tenant", default=None, help="Only this tenant's connections.")
-@click.option("--connection", "connection_id", default=None, help="Only this connection.")
+@selection_options
 @click.option("--full", is_flag=True, help="Read everything instead of what changed since the last sync.")
 @click.option("--performance", is_flag=True, help="Also sync performance data after the entities.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON result object per connection, one per line.")

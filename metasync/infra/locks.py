@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from redis.exceptions import LockError, LockNotOwnedError
 
 from metasync.infra.redis_client import get_redis
+from metasync.infra.repeat import repeating
 
 log = logging.getLogger(__name__)
 
@@ -61,23 +62,18 @@ def held_lock(
     ):
         holder = get_redis().get(lock_key(name))
         raise LockBusy(name, holder.decode(errors="replace") if holder else "")
-    stop = threading.Event()
 
-    def keep_alive() -> None:
-        while not keeper_wait(stop, timeout / 3):
-            try:
-                lock.reacquire()
-            except LockError:
-                log.warning("lost lock %s while running", name, extra={"event": "lock_lost", "lock": name})
-                return
+    def extend() -> bool:
+        try:
+            return bool(lock.reacquire())
+        except LockError:
+            log.warning("lost lock %s while running", name, extra={"event": "lock_lost", "lock": name})
+            return False
 
-    keeper = threading.Thread(target=keep_alive, name=f"lock-keeper:{name}", daemon=True)
-    keeper.start()
     try:
-        yield
+        with repeating(extend, timeout / 3, f"lock-keeper:{name}", keeper_wait):
+            yield
     finally:
-        stop.set()
-        keeper.join(timeout=5)
         try:
             lock.release()
         except (LockNotOwnedError, LockError):

@@ -68,6 +68,18 @@ class SnapshotContext:
     timezone_name: str | None
     now: datetime
 
+    @classmethod
+    def of(cls, connection, now: datetime) -> SnapshotContext:
+        """The context of `connection`'s rows fetched at `now`."""
+        return cls(
+            tenant_id=connection.tenant_id,
+            connection_id=connection.id,
+            ad_account_id=connection.ad_account_id,
+            currency=connection.currency,
+            timezone_name=connection.timezone_name,
+            now=now,
+        )
+
 
 def _meta_id(value: Any, what: str) -> str | None:
     if value in (None, ""):

@@ -130,14 +130,7 @@ def _fetch_levels(
     writers: dict[str, SnapshotWriter],
 ) -> None:
     """Campaign, ad-set and ad rows for the window, into `writers` (filled as it goes, so a failure can count)."""
-    ctx = SnapshotContext(
-        tenant_id=connection.tenant_id,
-        connection_id=connection.id,
-        ad_account_id=connection.ad_account_id,
-        currency=connection.currency,
-        timezone_name=connection.timezone_name,
-        now=now,
-    )
+    ctx = SnapshotContext.of(connection, now)
     fetcher = InsightsFetcher(client, token, connection)
     for level in LEVELS:
         writers[level.count_key] = writer = SnapshotWriter(level, ctx, progress)

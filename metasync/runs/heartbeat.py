@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from redis.exceptions import RedisError
 
 from metasync.infra.redis_client import get_redis
+from metasync.infra.repeat import repeating
 
 log = logging.getLogger(__name__)
 
@@ -26,20 +27,11 @@ def beating(
     wait: Callable[[threading.Event, float], bool] = threading.Event.wait,
 ) -> Iterator[None]:
     """Beat for `run_id` every `beat_seconds` while the block runs; forget it when the block ends, however."""
-    stop = threading.Event()
     _beat(run_id)
-
-    def keep_beating() -> None:
-        while not wait(stop, beat_seconds):
-            _beat(run_id)
-
-    beater = threading.Thread(target=keep_beating, name=f"run-heartbeat:{run_id}", daemon=True)
-    beater.start()
     try:
-        yield
+        with repeating(lambda: _beat(run_id) or True, beat_seconds, f"run-heartbeat:{run_id}", wait):
+            yield
     finally:
-        stop.set()
-        beater.join(timeout=5)
         try:
             get_redis().zrem(ALIVE_KEY, run_id)
         except RedisError:

@@ -161,29 +161,34 @@ def _lifecycle(
     )
     try:
         yield run
-    except TokenError as exc:
-        connection.mark("EXPIRED", f"access token rejected by Meta: {exc.message or exc}")
+    except (TokenError, TokenUnreadable, GraphPermissionError) as exc:
+        status, reason, message = _connection_failure(exc, connection.ad_account_id)
+        connection.mark(status, reason)
         run._failed(exc)
-        raise SyncFailed(
-            f"access token expired or invalid for {connection.ad_account_id}; re-authenticate",
-            str(connection.id),
-            run.result(),
-        ) from exc
-    except TokenUnreadable as exc:
-        connection.mark("ERROR", f"{exc}; re-add the connection's token")
-        run._failed(exc)
-        raise SyncFailed(
-            f"{connection.ad_account_id}: {exc}; re-add the token with `metasync connections add`",
-            str(connection.id),
-            run.result(),
-        ) from exc
-    except GraphPermissionError as exc:
-        connection.mark("ERROR", f"permission denied by Meta: {exc.message or exc}")
-        run._failed(exc)
-        raise SyncFailed(
-            f"permission denied for {connection.ad_account_id}: {exc.message}", str(connection.id), run.result()
-        ) from exc
+        raise SyncFailed(message, str(connection.id), run.result()) from exc
     except BaseException as exc:
         run._failed(exc)
         raise
     run._succeeded()
+
+
+def _connection_failure(exc: Exception, account: str) -> tuple[str, str, str]:
+    """(the connection's new status, the reason stored on it, the message for the caller) for a run that cannot go
+    on for this connection until someone acts."""
+    if isinstance(exc, TokenError):
+        return (
+            "EXPIRED",
+            f"access token rejected by Meta: {exc.message or exc}",
+            f"access token expired or invalid for {account}; re-authenticate",
+        )
+    if isinstance(exc, TokenUnreadable):
+        return (
+            "ERROR",
+            f"{exc}; re-add the connection's token",
+            f"{account}: {exc}; re-add the token with `metasync connections add`",
+        )
+    return (
+        "ERROR",
+        f"permission denied by Meta: {exc.message or exc}",
+        f"permission denied for {account}: {exc.message}",
+    )
