@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import psutil
@@ -174,4 +175,55 @@ def test_a_killed_worker_is_covered_by_the_reaper_within_minutes(worker_env, wor
         "the re-enqueued sync to finish",
     )
     assert SyncRun.objects(connection=connection.id, status="CRASHED").count() == 1
+    assert_same_as_a_clean_run("faulted")
+
+
+def sync_until_done(connection, redis_client, attempts: int = 5) -> int:
+    """What the task's retries do minutes apart: run the full sync again until it succeeds; returns the runs."""
+    from metasync.graph.errors import is_retryable
+
+    for attempt in range(1, attempts + 1):
+        try:
+            sync_meta_connection(connection, full=True)
+            return attempt
+        except Exception as exc:  # noqa: BLE001 - a retryable failure is what this case injects
+            assert is_retryable(exc), f"not retryable: {exc!r}"
+            # the retry comes after Meta's wait: by then the account's pause has run out
+            for key in redis_client.scan_iter("metasync:pause:*"):
+                redis_client.delete(key)
+    pytest.fail(f"no clean run in {attempts} attempts")
+
+
+def test_graph_faults_mid_sync_cost_retries_not_data(simulator, worker_env, redis_client):
+    connection, _ = upsert_connection("faulted", ACCOUNT, "EAAfaulted")
+    simulator.app.faults.update({"error_rate": 0.15, "rate_limit": {"code": 17, "count": 2}, "latency_ms": 0})
+
+    runs = sync_until_done(connection, redis_client)
+
+    simulator.app.faults.clear()
+    assert runs <= 5
+    assert SyncRun.objects(connection=connection.id, status="SUCCESS").count() == 1
+    assert SyncRun.objects(connection=connection.id, status="FAILED").count() == runs - 1
+    assert_same_as_a_clean_run("faulted")
+
+
+def test_a_token_that_expires_mid_run_stops_only_its_connection(simulator, worker_env):
+    from metasync.runs.lifecycle import SyncFailed
+
+    faulted, _ = upsert_connection("faulted", ACCOUNT, "EAAfaulted")
+    other, _ = upsert_connection("other", ACCOUNT, "EAAother")
+    expire = threading.Timer(1.0, simulator.app.faults.update, [{"expired_tokens": ["EAAfaulted"]}])
+    expire.start()  # a second into the sync, Meta stops accepting the token
+    try:
+        with pytest.raises(SyncFailed, match="re-authenticate"):
+            sync_meta_connection(faulted, full=True)
+    finally:
+        expire.join()
+    assert simulator.app.stats.snapshot()["total"] > 3, "the token expired before the sync was under way"
+    assert sync_meta_connection(other, full=True)["campaigns_synced"] == WORLD["campaigns"]
+    faulted.reload()
+    assert faulted.status == "EXPIRED" and SyncRun.objects(connection=faulted.id, status="FAILED").count() == 1
+
+    renewed, _ = upsert_connection("faulted", ACCOUNT, "EAArenewed")  # the tenant re-authenticates
+    sync_meta_connection(renewed, full=True)
     assert_same_as_a_clean_run("faulted")
