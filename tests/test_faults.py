@@ -21,6 +21,7 @@ from metasync.celery import app as celery_app
 from metasync.connections.registry import upsert_connection
 from metasync.entities.spec import ENTITY_SPECS
 from metasync.entities.sync import sync_meta_connection
+from metasync.graph.errors import RateLimitedError
 from metasync.infra.locks import CONNECTION_LOCK_SECONDS, lock_key
 from metasync.runs.reaper import reap_crashed_runs
 from metasync.simulator import SimConfig, SimulatorServer
@@ -227,3 +228,94 @@ def test_a_token_that_expires_mid_run_stops_only_its_connection(simulator, worke
     renewed, _ = upsert_connection("faulted", ACCOUNT, "EAArenewed")  # the tenant re-authenticates
     sync_meta_connection(renewed, full=True)
     assert_same_as_a_clean_run("faulted")
+
+
+class FailAfter:
+    """Meta starts refusing every call (rate limited) once `calls` more calls have been answered."""
+
+    def __init__(self, simulator, calls: int):
+        self.faults = simulator.app.faults
+        self.stats = simulator.app.stats
+        self.limit = self.stats.snapshot()["total"] + calls
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        while not self.stop.wait(0.01):
+            if self.stats.snapshot()["total"] >= self.limit:
+                self.faults.update({"rate_limit": {"code": 17, "count": 10_000}})
+                return
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+        self.faults.clear()
+
+
+def test_an_interrupted_full_sync_resumes_and_completes_within_a_tight_budget(
+    simulator, worker_env, settings_env, redis_client
+):
+    probe, _ = upsert_connection("probe", ACCOUNT, "EAAprobe")
+    clean_calls = sync_meta_connection(probe, full=True)["api_calls"]
+    # Twice a clean run's calls for this token, and no waiting for more: an exhausted budget fails the run.
+    settings_env(META_RATE_LIMIT_PER_HOUR=str(2 * clean_calls), META_RATE_LIMIT_MAX_WAIT_SECONDS="0")
+    connection, _ = upsert_connection("faulted", ACCOUNT, "EAAfaulted")
+
+    runs = 0
+    while runs < 3:
+        runs += 1
+        with FailAfter(simulator, calls=int(clean_calls * 0.6)):  # every run is cut off 60 % of the way in
+            try:
+                sync_meta_connection(connection, full=True)
+                break
+            except Exception as exc:  # noqa: BLE001 - what a task retry would see
+                assert "RateLimited" in exc.__class__.__name__, repr(exc)
+        for key in redis_client.scan_iter("metasync:pause:*"):  # the retry comes after Meta's wait
+            redis_client.delete(key)
+        connection.reload()
+    else:
+        pytest.fail("the full sync did not complete within 3 runs")
+
+    assert SyncRun.objects(connection=connection.id, status="SUCCESS").count() == 1
+    connection.reload()
+    assert not connection.full_sync_checkpoint  # cleared once every edge was read to its end
+    assert_same_as_a_clean_run("faulted")
+
+
+def test_a_resumed_full_sync_asks_meta_about_each_object_it_did_not_see(simulator, worker_env, redis_client):
+    from metasync.infra.clock import now_ms
+    from metasync.store.documents import Ad, Campaign
+
+    connection, _ = upsert_connection("faulted", ACCOUNT, "EAAfaulted")
+    with FailAfter(simulator, calls=8):
+        with pytest.raises(RateLimitedError):
+            sync_meta_connection(connection, full=True)
+    for key in redis_client.scan_iter("metasync:pause:*"):
+        redis_client.delete(key)
+    connection.reload()
+    assert connection.full_sync_checkpoint["edges"], "the interrupted run recorded no progress"
+    # One object Meta no longer has at all, and one read before the interruption whose mark was lost (as behind a
+    # stale cursor): only the first may end DELETED.
+    Ad(
+        id="faulted:999999999",
+        meta_id="999999999",
+        tenant_id="faulted",
+        connection=connection.id,
+        status="ACTIVE",
+        last_seen_at=now_ms().replace(year=2020),
+    ).save()
+    survivor = Campaign.objects(tenant_id="faulted").first()
+    assert survivor is not None, "the interrupted run stored no campaign"
+    survivor.update(set__last_seen_at=now_ms().replace(year=2020))
+
+    result = sync_meta_connection(connection, full=True)
+
+    ghost = Ad.objects.get(id="faulted:999999999")
+    assert ghost.status == "DELETED" and ghost.missing_from_meta
+    survivor.reload()
+    assert survivor.status != "DELETED" and not survivor.missing_from_meta
+    assert result["marked_deleted"] == 1

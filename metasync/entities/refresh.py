@@ -16,20 +16,12 @@ from metasync.entities.mapping import MappingError
 from metasync.entities.spec import AD, AD_SET, CAMPAIGN, SPECS_BY_LEVEL, EntitySpec
 from metasync.entities.sync import upsert_payload
 from metasync.graph.client import GraphClient, default_client
-from metasync.graph.errors import InvalidRequestError
+from metasync.graph.errors import InvalidRequestError, is_object_gone
 from metasync.infra.clock import now_ms
 from metasync.runs.lifecycle import SyncFailed, recorded_run
 from metasync.store.documents import MetaConnection, entity_key
 
 log = logging.getLogger(__name__)
-
-# "Object with ID ... does not exist, cannot be loaded due to missing permissions, or does not support this
-# operation": what Meta answers for a deleted object.
-OBJECT_GONE_SUBCODE = 33
-
-
-def _is_gone(exc: InvalidRequestError) -> bool:
-    return exc.code == 100 and exc.subcode == OBJECT_GONE_SUBCODE
 
 
 class _EntityRefresh:
@@ -54,7 +46,7 @@ class _EntityRefresh:
                 account_id=self.connection.ad_account_id,
             )
         except InvalidRequestError as exc:
-            if not _is_gone(exc):
+            if not is_object_gone(exc):
                 raise
             self.counts["marked_deleted"] += self._mark_deleted(spec, object_id)
             return

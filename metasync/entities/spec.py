@@ -66,6 +66,8 @@ class MapContext:
     ad_account_id: str
     currency: str | None
     now: datetime
+    # When the full read this object belongs to began (a resumed full sync keeps its first attempt's); default now.
+    seen_at: datetime | None = None
 
 
 def _common(payload: dict[str, Any], ctx: MapContext) -> dict[str, Any]:
@@ -91,7 +93,7 @@ def _common(payload: dict[str, Any], ctx: MapContext) -> dict[str, Any]:
         "created_time": parse_meta_time(payload.get("created_time")),
         "updated_time": parse_meta_time(payload.get("updated_time")),
         "raw": payload,
-        "last_seen_at": ctx.now,
+        "last_seen_at": ctx.seen_at or ctx.now,
         "synced_at": ctx.now,
         "missing_from_meta": False,
     }

@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,14 +20,19 @@ from metasync.connections.tokens import ensure_connection_access_token
 from metasync.entities.mapping import MappingError
 from metasync.entities.spec import AD, AD_SET, CAMPAIGN, ENTITY_SPECS, EntitySpec, MapContext, statuses_for
 from metasync.graph.client import GraphClient, default_client
+from metasync.graph.errors import InvalidRequestError, is_object_gone
 from metasync.infra.clock import as_utc, now_ms, utcnow
 from metasync.runs.lifecycle import recorded_run
-from metasync.store.documents import MetaConnection
+from metasync.store.documents import MetaConnection, entity_key
 from metasync.store.writer import BatchWriter, WriteResult
 
 log = logging.getLogger(__name__)
 
 WATERMARK_OVERLAP = timedelta(minutes=5)
+# A full read records each edge's position every this many pages (500 objects at the default page size).
+CHECKPOINT_PAGES = 5
+# An interrupted full sync older than this starts over (what it saw is too old to count as this read's).
+RESUME_WITHIN = timedelta(hours=24)
 ID_FILTER_CHUNK = 50
 
 ProgressCallback = Callable[[str, int], None]
@@ -130,6 +135,43 @@ def edge_params(
     return {"fields": spec.fields_param(), "filtering": filtering}
 
 
+class FullSyncCheckpoint:
+    """Where a full sync got to on each edge, kept on the connection, so the next full sync of an interrupted one
+    (a crash, a fault, the rate budget) resumes there instead of reading every page again.
+
+    Every CHECKPOINT_PAGES pages the edge's writes are flushed and the next page's cursor recorded. A resumed full
+    sync keeps the first attempt's `generation`: what any attempt saw counts as seen.
+    """
+
+    def __init__(self, connection: MetaConnection, now: datetime):
+        self.connection = connection
+        stored = dict(connection.full_sync_checkpoint or {})
+        began = as_utc(stored.get("generation")) if isinstance(stored.get("generation"), datetime) else None
+        self.resumed = began is not None and now - began <= RESUME_WITHIN
+        self.generation = began if self.resumed else now
+        self.edges: dict[str, dict[str, Any]] = dict(stored.get("edges") or {}) if self.resumed else {}
+        if not self.resumed:
+            self._store(set__full_sync_checkpoint={"generation": now, "edges": {}})
+
+    def after(self, kind: str) -> str | None:
+        return (self.edges.get(kind) or {}).get("after")
+
+    def done(self, kind: str) -> bool:
+        return bool((self.edges.get(kind) or {}).get("done"))
+
+    def record(self, kind: str, after: str | None) -> None:
+        """The edge is written up to the page before `after` (None: to its end)."""
+        self.edges[kind] = {"after": after, "done": after is None}
+        self._store(**{f"set__full_sync_checkpoint__edges__{kind}": self.edges[kind]})
+
+    def clear(self) -> None:
+        self._store(unset__full_sync_checkpoint=True)
+        self.connection.full_sync_checkpoint = {}
+
+    def _store(self, **update: Any) -> None:
+        MetaConnection.objects(id=self.connection.id).update_one(**update)
+
+
 def _stream_edge(
     client: GraphClient,
     token: str,
@@ -137,30 +179,57 @@ def _stream_edge(
     spec: EntitySpec,
     params: dict[str, Any],
     writer: EntityWriter,
+    checkpoint: FullSyncCheckpoint | None = None,
 ) -> None:
-    for page in client.iter_edge_pages(
+    if checkpoint is not None and checkpoint.done(spec.kind):
+        return
+    after = checkpoint.after(spec.kind) if checkpoint is not None else None
+    pages = client.iter_cursor_pages(
         token,
         f"{connection.ad_account_id}/{spec.edge}",
         params,
         user_id=connection.meta_user_id,
         account_id=connection.ad_account_id,
-    ):
-        writer.add_many(page)
+        after=after,
+    )
+    try:
+        for number, (page, next_after) in enumerate(pages, start=1):
+            writer.add_many(page)
+            if checkpoint is not None and (next_after is None or number % CHECKPOINT_PAGES == 0):
+                writer.flush()
+                checkpoint.record(spec.kind, next_after)
+            after = None  # past the first page: a cursor Meta answered is no longer in question
+    except InvalidRequestError:
+        if not after:
+            raise
+        # Meta refused the recorded cursor (it goes stale when objects are removed): read this edge from the start.
+        log.info(
+            "resume cursor of %s refused; reading the edge again",
+            spec.kind,
+            extra={"event": "resume_cursor_refused", "edge": spec.kind},
+        )
+        checkpoint.record(spec.kind, "")
+        _stream_edge(client, token, connection, spec, params, writer, checkpoint)
+        return
     writer.flush()
 
 
 def _sweep_missing(spec: EntitySpec, connection: MetaConnection, seen_at: datetime) -> int:
     """After a complete full read: objects Meta no longer returns at all are gone there; mark them DELETED."""
     result = spec.collection.update_many(
-        {
-            "tenant_id": connection.tenant_id,
-            "connection": connection.id,
-            "last_seen_at": {"$lt": seen_at},
-            "missing_from_meta": {"$ne": True},
-        },
-        {"$set": {"status": "DELETED", "missing_from_meta": True, "synced_at": seen_at}},
+        _unseen(connection, seen_at), {"$set": {"status": "DELETED", "missing_from_meta": True, "synced_at": seen_at}}
     )
     return result.modified_count
+
+
+def _unseen(connection: MetaConnection, seen_at: datetime) -> dict[str, Any]:
+    """This connection's stored objects that a full read begun at `seen_at` did not see (and not yet marked)."""
+    return {
+        "tenant_id": connection.tenant_id,
+        "connection": connection.id,
+        "last_seen_at": {"$lt": seen_at},
+        "missing_from_meta": {"$ne": True},
+    }
 
 
 def _watermark(connection: MetaConnection, spec: EntitySpec) -> datetime | None:
@@ -220,19 +289,65 @@ def _counts(results: dict[str, EdgeResult]) -> dict[str, int]:
 def _sync_full(
     client: GraphClient, token: str, connection: MetaConnection, ctx: MapContext, progress: ProgressCallback | None
 ) -> dict[str, EdgeResult]:
-    """All three edges at once (the rate limiter governs every call), then sweep what Meta no longer has."""
+    """All three edges at once (the rate limiter governs every call), resuming an interrupted full sync where it
+    stopped; once every edge was read to its end, sweep what Meta no longer has."""
+    checkpoint = FullSyncCheckpoint(connection, ctx.now)
+    ctx = replace(ctx, seen_at=checkpoint.generation)
     writers = {spec.kind: EntityWriter(spec, ctx, progress=_locked(progress)) for spec in ENTITY_SPECS}
     with ThreadPoolExecutor(max_workers=len(ENTITY_SPECS), thread_name_prefix="edge") as pool:
         futures = [
-            pool.submit(_stream_edge, client, token, connection, spec, edge_params(spec), writers[spec.kind])
+            pool.submit(
+                _stream_edge, client, token, connection, spec, edge_params(spec), writers[spec.kind], checkpoint
+            )
             for spec in ENTITY_SPECS
         ]
         for future in futures:
             future.result()
     results = {kind: writer.result for kind, writer in writers.items()}
     for spec in ENTITY_SPECS:
-        results[spec.kind].marked_deleted = _sweep_missing(spec, connection, ctx.now)
+        if checkpoint.resumed:  # a resumed read may have missed objects behind a stale cursor: ask Meta about each
+            results[spec.kind].marked_deleted = _confirm_missing(
+                client, token, connection, spec, writers[spec.kind], checkpoint.generation
+            )
+        else:
+            results[spec.kind].marked_deleted = _sweep_missing(spec, connection, checkpoint.generation)
+    checkpoint.clear()
     return results
+
+
+def _confirm_missing(
+    client: GraphClient,
+    token: str,
+    connection: MetaConnection,
+    spec: EntitySpec,
+    writer: EntityWriter,
+    generation: datetime,
+) -> int:
+    """Objects not seen by a resumed full read, each read by id: stored again if Meta has it, else DELETED."""
+    unseen = [doc["meta_id"] for doc in spec.collection.find(_unseen(connection, generation), {"meta_id": 1})]
+    gone = []
+    for meta_id in unseen:
+        try:
+            writer.add(
+                client.fetch_node(
+                    token,
+                    meta_id,
+                    {"fields": spec.fields_param()},
+                    user_id=connection.meta_user_id,
+                    account_id=connection.ad_account_id,
+                )
+            )
+        except InvalidRequestError as exc:
+            if not is_object_gone(exc):
+                raise
+            gone.append(entity_key(connection.tenant_id, meta_id))
+    writer.flush()
+    if not gone:
+        return 0
+    return spec.collection.update_many(
+        {"_id": {"$in": gone}},
+        {"$set": {"status": "DELETED", "missing_from_meta": True, "synced_at": generation}},
+    ).modified_count
 
 
 def _sync_incremental(

@@ -220,7 +220,12 @@ class GraphClient:
             raise UnexpectedResponseError(f"expected an object from {_safe_path(path)}")
         return payload
 
-    def iter_edge_pages(
+    def iter_edge_pages(self, *args, **kwargs) -> Iterator[list[dict[str, Any]]]:
+        """Yield one page of items at a time, following `paging.next` until Meta omits it (see iter_cursor_pages)."""
+        for page, _after in self.iter_cursor_pages(*args, **kwargs):
+            yield page
+
+    def iter_cursor_pages(
         self,
         access_token: str,
         path: str,
@@ -228,8 +233,10 @@ class GraphClient:
         user_id: str | None = None,
         account_id: str | None = None,
         page_size: int | None = None,
-    ) -> Iterator[list[dict[str, Any]]]:
-        """Yield one page of items at a time, following `paging.next` until Meta omits it.
+        after: str | None = None,
+    ) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
+        """Yield (page of items, the `after` cursor of the next page, or None on the last) until `paging.next` is
+        absent; start at `after` when given (a checkpoint of an interrupted read).
 
         A short (even empty) page is not the end. When Meta asks for less data, the page size is halved and the
         same page asked again.
@@ -237,6 +244,8 @@ class GraphClient:
         limit = page_size or self.settings.meta_page_size
         url = path
         query = dict(params or {})
+        if after:
+            query["after"] = after
         while True:
             query["limit"] = limit
             try:
@@ -253,11 +262,13 @@ class GraphClient:
                 continue
             if not isinstance(payload, dict) or not isinstance(payload.get("data", []), list):
                 raise UnexpectedResponseError(f"expected a paged list from {_safe_path(path)}")
-            yield payload.get("data") or []
-            next_url = (payload.get("paging") or {}).get("next")
+            paging = payload.get("paging") or {}
+            next_url = paging.get("next")
             if not next_url:
+                yield payload.get("data") or [], None
                 return
             url, query = _split_next(next_url)
+            yield payload.get("data") or [], query.get("after") or (paging.get("cursors") or {}).get("after")
 
     def iter_edge(self, *args, **kwargs) -> Iterator[dict[str, Any]]:
         for page in self.iter_edge_pages(*args, **kwargs):

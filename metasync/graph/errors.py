@@ -91,6 +91,16 @@ class InvalidRequestError(GraphError):
     """Bad parameter or unknown field/object (100 and the rest): do not retry."""
 
 
+# "Object with ID ... does not exist, cannot be loaded due to missing permissions, or does not support this
+# operation": what Meta answers for a deleted object.
+OBJECT_GONE_SUBCODE = 33
+
+
+def is_object_gone(exc: Exception) -> bool:
+    """Meta's answer for an object that no longer exists (100 / 33)."""
+    return isinstance(exc, InvalidRequestError) and exc.code == 100 and exc.subcode == OBJECT_GONE_SUBCODE
+
+
 class TooMuchDataError(InvalidRequestError):
     """100 / 1487534: the query covers too much data; narrow it or run it asynchronously."""
 

@@ -49,6 +49,8 @@ class MetaConnection(Document):
     watermarks = DictField()
     # When the last successful pull of the whole performance lookback window started (it is due once a local day).
     performance_lookback_started_at = DateTimeField()
+    # Where an interrupted full sync got to: {"generation": <when it began>, "edges": {kind: {"after", "done"}}}.
+    full_sync_checkpoint = DictField()
     # The id of the latest SyncRun of each kind, so `status` reads runs by `_id` instead of querying `sync_runs`.
     latest_runs = DictField()
     created_at = DateTimeField(default=utcnow)
