@@ -3,6 +3,7 @@
 #   make venv       create .venv (python3.11, else python3) and `pip install -e '.[test]'` (again only when
 #                   pyproject.toml changes)
 #   make services   start local Redis (127.0.0.1:6390) and FerretDB (127.0.0.1:27027), installing them if missing
+#                   (make test also starts RabbitMQ on 127.0.0.1:5673 for the broker-facing tests)
 #   make test       venv + services, then pytest; extra pytest arguments: make test PYTEST_ARGS='-k smoke -x'
 #   make lint       ruff: lint and format check (CI runs it before the tests)
 #   make format     ruff format, then the lint fixes ruff can make on its own
@@ -36,7 +37,9 @@ $(STAMP): pyproject.toml
 services:
 	$(SERVICES) start
 
-test: venv services
+# The tests also run the broker-facing cases on RabbitMQ.
+test: venv
+	METASYNC_WITH_RABBITMQ=1 $(SERVICES) start
 	eval "$$($(SERVICES) env)"; $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: venv

@@ -6,6 +6,9 @@
 #   scripts/services.sh status   show what is up
 #   scripts/services.sh env      print `export MONGODB_URI=... REDIS_URL=...` lines for `eval`
 #
+# With METASYNC_WITH_RABBITMQ=1, `start` also installs (Debian's rabbitmq-server) and starts RabbitMQ for the tests
+# that run on both brokers, and `env` prints METASYNC_AMQP_URL; `stop` stops it too.
+#
 # Both servers listen on 127.0.0.1 only. State lives in $METASYNC_SERVICES_DIR (default <repo>/.services).
 # Ports: $METASYNC_REDIS_PORT (6390) and $METASYNC_MONGO_PORT (27027).
 # If the caller exported MONGODB_URI / REDIS_URL and that server answers, it is used and nothing is started for it
@@ -23,6 +26,13 @@ FERRETDB_VERSION=v1.24.2
 
 LOCAL_REDIS_URL="redis://$HOST:$REDIS_PORT/0"
 LOCAL_MONGODB_URI="mongodb://$HOST:$MONGO_PORT/metasync"
+
+AMQP_PORT="${METASYNC_AMQP_PORT:-5673}"
+AMQP_DIST_PORT="${METASYNC_AMQP_DIST_PORT:-25673}"
+LOCAL_AMQP_URL="amqp://guest:guest@$HOST:$AMQP_PORT//"
+RABBIT_DIR="$DIR/rabbitmq"
+RABBIT_PID="$DIR/rabbitmq.pid"
+EPMD_PID="$DIR/epmd.pid"
 
 REDIS_PID="$DIR/redis.pid"
 REDIS_LOG="$DIR/redis.log"
@@ -244,6 +254,49 @@ start_mongo() {
     wait_for FerretDB local_mongo_ok "$FERRET_LOG"
 }
 
+ensure_rabbitmq_installed() {
+    command -v rabbitmq-server >/dev/null 2>&1 && return 0
+    log "rabbitmq-server not found; installing it with apt-get"
+    local sudo=""
+    [[ "$(id -u)" == 0 ]] || sudo="sudo"
+    $sudo apt-get update >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y rabbitmq-server >&2
+    command -v rabbitmq-server >/dev/null 2>&1 || die "rabbitmq-server is still missing after apt-get install"
+}
+
+listener_pid() { # port -> pid of the process listening on it (loopback), or nothing
+    ss -ltnpH "sport = :$1" 2>/dev/null | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -n 1
+}
+
+start_rabbitmq() {
+    if pid_alive "$RABBIT_PID" beam; then
+        log "rabbitmq: already up on $HOST:$AMQP_PORT"
+        return
+    fi
+    tcp_open "$HOST" "$AMQP_PORT" && die "port $AMQP_PORT is in use by something else (set METASYNC_AMQP_PORT)"
+    ensure_rabbitmq_installed
+    mkdir -p "$RABBIT_DIR/mnesia" "$RABBIT_DIR/log"
+    echo "[]." >"$RABBIT_DIR/enabled_plugins"
+    # Debian's wrapper runs the broker as the rabbitmq user: it must own its directories.
+    if id rabbitmq >/dev/null 2>&1; then chown -R rabbitmq:rabbitmq "$RABBIT_DIR"; fi
+    local epmd_was_up=0
+    pgrep -x epmd >/dev/null 2>&1 && epmd_was_up=1
+    log "rabbitmq: starting on $HOST:$AMQP_PORT"
+    # Loopback only: AMQP, Erlang distribution and epmd.
+    ERL_EPMD_ADDRESS=$HOST RABBITMQ_NODENAME="metasync-$AMQP_PORT@localhost" RABBITMQ_NODE_IP_ADDRESS=$HOST \
+        RABBITMQ_NODE_PORT=$AMQP_PORT RABBITMQ_DIST_PORT=$AMQP_DIST_PORT RABBITMQ_MNESIA_BASE="$RABBIT_DIR/mnesia" \
+        RABBITMQ_LOG_BASE="$RABBIT_DIR/log" RABBITMQ_ENABLED_PLUGINS_FILE="$RABBIT_DIR/enabled_plugins" \
+        RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
+        nohup rabbitmq-server </dev/null >>"$DIR/rabbitmq.log" 2>&1 9>&- &
+    local deadline=$((SECONDS + WAIT_SECONDS))
+    until tcp_open "$HOST" "$AMQP_PORT"; do
+        ((SECONDS < deadline)) || { tail -n 30 "$DIR/rabbitmq.log" >&2; die "RabbitMQ did not answer within ${WAIT_SECONDS}s"; }
+        sleep 0.5
+    done
+    listener_pid "$AMQP_PORT" >"$RABBIT_PID"
+    if [[ "$epmd_was_up" == 0 ]]; then pgrep -x epmd | head -n 1 >"$EPMD_PID"; fi
+}
+
 cmd_start() {
     mkdir -p "$DIR"
     # one `start` at a time (e.g. `make test` and tests/conftest.py racing, or parallel workers);
@@ -252,6 +305,7 @@ cmd_start() {
     flock -w 900 9 || die "timed out waiting for another 'services.sh start' ($DIR/.lock)"
     start_redis
     start_mongo
+    if [[ "${METASYNC_WITH_RABBITMQ:-0}" == 1 ]]; then start_rabbitmq; fi
     exec 9>&-
     log "ready"
 }
@@ -282,6 +336,8 @@ stop_pidfile() { # name pidfile pattern
 cmd_stop() {
     stop_pidfile redis "$REDIS_PID" redis-server
     stop_pidfile FerretDB "$FERRET_PID" ferretdb
+    if [[ -f "$RABBIT_PID" ]]; then stop_pidfile RabbitMQ "$RABBIT_PID" beam; fi
+    if [[ -f "$EPMD_PID" ]]; then stop_pidfile epmd "$EPMD_PID" epmd; fi
 }
 
 cmd_status() {
@@ -309,6 +365,7 @@ cmd_env() {
     if external_mongo; then m="$MONGODB_URI"; fi
     printf 'export MONGODB_URI=%q\n' "$m"
     printf 'export REDIS_URL=%q\n' "$r"
+    if pid_alive "$RABBIT_PID" beam; then printf 'export METASYNC_AMQP_URL=%q\n' "$LOCAL_AMQP_URL"; fi
 }
 
 case "${1:-}" in

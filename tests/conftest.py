@@ -45,7 +45,7 @@ SERVICES_SCRIPT = REPO / "scripts" / "services.sh"
 TEST_REDIS_DB = 15
 SERVICES_MARK = "services"
 # Fixtures that talk to a server; tests using them (or a fixture built on them) must be marked `services`.
-SERVER_FIXTURES = frozenset({"_mongo_database", "mongo", "redis_client"})
+SERVER_FIXTURES = frozenset({"_mongo_database", "mongo", "redis_client", "amqp_url"})
 
 _saved_environ: dict[str, str] | None = None
 _test_db_name: str | None = None
@@ -414,3 +414,14 @@ def graph():
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         yield rsps
+
+
+@pytest.fixture
+def amqp_url():
+    """The local RabbitMQ that `make test` starts (METASYNC_AMQP_URL), for the cases that run on both brokers."""
+    url = os.environ.get("METASYNC_AMQP_URL")
+    if not url:
+        pytest.skip(
+            "RabbitMQ is not running: `make test` starts it (METASYNC_WITH_RABBITMQ=1 scripts/services.sh start)"
+        )
+    return url

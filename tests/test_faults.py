@@ -319,3 +319,34 @@ def test_a_resumed_full_sync_asks_meta_about_each_object_it_did_not_see(simulato
     survivor.reload()
     assert survivor.status != "DELETED" and not survivor.missing_from_meta
     assert result["marked_deleted"] == 1
+
+
+def test_on_rabbitmq_a_killed_worker_s_sync_is_redelivered_at_once(worker_env, workers, amqp_url):
+    from webhooks.publisher import TaskPublisher
+
+    env = {**worker_env, "CELERY_BROKER_URL": amqp_url}
+    connection, _ = upsert_connection("faulted", ACCOUNT, "EAAfaulted")
+    first = workers(env, "amqp-kill")
+    publisher = TaskPublisher(amqp_url, 2)
+    try:
+        publisher.publish("sync_connection", (str(connection.id),))
+    finally:
+        publisher.close()
+    wait_for(lambda: running_sync(connection), "the sync to start")
+
+    child = first.child()
+    first.process.kill()  # its connection drops: RabbitMQ requeues the unacknowledged message at once
+    child.kill()
+    first.process.wait(timeout=10)
+    workers(env, "amqp-replacement")
+
+    # No reaper involved: the same task comes back, takes over its own lock, and finishes.
+    wait_for(
+        lambda: SyncRun.objects(connection=connection.id, status="SUCCESS").count() == 1,
+        "the redelivered sync to finish",
+    )
+    assert reap_crashed_runs(lambda *task: pytest.fail(f"nothing to redo, got {task}"), stale_seconds=0) == {
+        "crashed": 1,
+        "requeued": 0,
+    }
+    assert_same_as_a_clean_run("faulted")
