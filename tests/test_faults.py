@@ -16,6 +16,7 @@ import time
 
 import psutil
 import pytest
+import redis
 
 from metasync.celery import app as celery_app
 from metasync.connections.registry import upsert_connection
@@ -349,4 +350,40 @@ def test_on_rabbitmq_a_killed_worker_s_sync_is_redelivered_at_once(worker_env, w
         "crashed": 1,
         "requeued": 0,
     }
+    assert_same_as_a_clean_run("faulted")
+
+
+def _meanwhile(action, delay: float) -> threading.Timer:
+    timer = threading.Timer(delay, action)
+    timer.start()
+    return timer
+
+
+def test_a_redis_stall_mid_sync_only_slows_it(simulator, worker_env, redis_client):
+    connection, _ = upsert_connection("faulted", ACCOUNT, "EAAfaulted")
+    admin = redis.Redis(connection_pool=redis_client.connection_pool)
+    stall = _meanwhile(lambda: admin.execute_command("CLIENT", "PAUSE", 3000, "ALL"), 0.8)
+    try:
+        sync_meta_connection(connection, full=True)
+    finally:
+        stall.join()
+    assert_same_as_a_clean_run("faulted")
+
+
+def test_a_redis_restart_mid_sync_loses_no_data(simulator, worker_env, redis_client):
+    # What every client sees when an in-memory Redis restarts: connections dropped, every key gone (locks,
+    # heartbeats, rate-limit buckets).
+    connection, _ = upsert_connection("faulted", ACCOUNT, "EAAfaulted")
+    admin = redis.Redis(connection_pool=redis_client.connection_pool)
+
+    def restart():
+        admin.flushdb()
+        admin.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
+
+    restarted = _meanwhile(restart, 0.8)
+    try:
+        runs = sync_until_done(connection, redis_client, attempts=3)
+    finally:
+        restarted.join()
+    assert runs <= 3
     assert_same_as_a_clean_run("faulted")
