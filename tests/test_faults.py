@@ -196,9 +196,24 @@ def sync_until_done(connection, redis_client, attempts: int = 5) -> int:
     pytest.fail(f"no clean run in {attempts} attempts")
 
 
-def test_graph_faults_mid_sync_cost_retries_not_data(simulator, worker_env, redis_client):
+def test_graph_faults_mid_sync_cost_retries_not_data(simulator, worker_env, settings_env, redis_client):
+    probe, _ = upsert_connection("probe", ACCOUNT, "EAAprobe")
+    clean_calls = sync_meta_connection(probe, full=True)["api_calls"]
+    # A tight budget (twice a clean run's calls per hour, no waiting) and answers slower than the read timeout.
+    settings_env(
+        META_RATE_LIMIT_PER_HOUR=str(2 * clean_calls), META_RATE_LIMIT_MAX_WAIT_SECONDS="0", META_READ_TIMEOUT="0.5"
+    )
     connection, _ = upsert_connection("faulted", ACCOUNT, "EAAfaulted")
-    simulator.app.faults.update({"error_rate": 0.15, "rate_limit": {"code": 17, "count": 2}, "latency_ms": 0})
+    # 15 % of calls fail (5xx and unknown errors), two are throttled by Meta, two time out.
+    simulator.app.faults.update(
+        {
+            "error_rate": 0.15,
+            "rate_limit": {"code": 17, "count": 2},
+            "latency_ms": 0,
+            "timeout_ms": 1500,
+            "timeout_count": 2,
+        }
+    )
 
     runs = sync_until_done(connection, redis_client)
 
@@ -379,6 +394,31 @@ def test_a_redis_restart_mid_sync_loses_no_data(simulator, worker_env, redis_cli
     def restart():
         admin.flushdb()
         admin.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
+
+    restarted = _meanwhile(restart, 0.8)
+    try:
+        runs = sync_until_done(connection, redis_client, attempts=3)
+    finally:
+        restarted.join()
+    assert runs <= 3
+    assert_same_as_a_clean_run("faulted")
+
+
+def test_a_database_restart_mid_sync_loses_no_data(simulator, worker_env, redis_client):
+    pid_file = REPO / ".services" / "ferretdb.pid"
+    if not pid_file.exists() or ":27027/" not in os.environ["MONGODB_URI"]:
+        pytest.skip("the database is not the local server scripts/services.sh started")
+    connection, _ = upsert_connection("faulted", ACCOUNT, "EAAfaulted")
+
+    def restart():
+        os.kill(int(pid_file.read_text()), signal.SIGTERM)
+        subprocess.run(
+            ["bash", str(REPO / "scripts" / "services.sh"), "start"],
+            cwd=REPO,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
 
     restarted = _meanwhile(restart, 0.8)
     try:
