@@ -386,31 +386,26 @@ def test_a_redis_stall_mid_sync_only_slows_it(simulator, worker_env, redis_clien
 
 
 def test_a_redis_restart_mid_sync_loses_no_data(simulator, worker_env, redis_client):
-    # What every client sees when an in-memory Redis restarts: connections dropped, every key gone (locks,
-    # heartbeats, rate-limit buckets).
+    # What metasync sees when an in-memory Redis restarts: its connections dropped, every key gone (locks,
+    # heartbeats, rate-limit buckets). Only metasync's own connections are cut, not the test session's.
+    from metasync.infra.redis_client import CLIENT_NAME, get_redis
+
     connection, _ = upsert_connection("faulted", ACCOUNT, "EAAfaulted")
-    admin = redis.Redis(connection_pool=redis_client.connection_pool)
 
     def restart():
-        admin.flushdb()
-        admin.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
+        redis_client.flushdb()
+        for client in redis_client.client_list():
+            if client.get("name") == CLIENT_NAME:
+                redis_client.client_kill_filter(_id=client["id"])
 
     restarted = _meanwhile(restart, 0.8)
     try:
         runs = sync_until_done(connection, redis_client, attempts=3)
     finally:
         restarted.join()
-        _drop_dead_redis_connections(redis_client)
+        get_redis().connection_pool.disconnect()  # no closed connection left for the tests that follow
     assert runs <= 3
     assert_same_as_a_clean_run("faulted")
-
-
-def _drop_dead_redis_connections(redis_client) -> None:
-    """The other tests' clients still hold pooled connections the 'restart' closed: let them reconnect."""
-    from metasync.infra.redis_client import get_redis
-
-    for client in (redis_client, get_redis(), celery_app.backend.client):
-        client.connection_pool.disconnect()
 
 
 def test_a_database_restart_mid_sync_loses_no_data(simulator, worker_env, redis_client):
