@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,8 +14,6 @@ from metasync.graph.ids import is_meta_id
 from metasync.performance.metrics import currency_exponent, derived_rates, extract_conversions, to_count, to_minor
 from metasync.store.documents import PerformanceSnapshot
 from metasync.store.writer import BatchWriter
-
-log = logging.getLogger(__name__)
 
 ID_FIELDS = ("campaign_id", "campaign_name", "adset_id", "adset_name", "ad_id", "ad_name")
 ROW_FIELDS = (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -17,8 +16,6 @@ from metasync.performance.rows import LEVELS, SnapshotContext, SnapshotWriter
 from metasync.runs.lifecycle import recorded_run
 from metasync.settings import get_settings
 from metasync.store.documents import MetaConnection
-
-log = logging.getLogger(__name__)
 
 KIND = "PERFORMANCE"
 # Days every scheduled run pulls: today, yesterday and the day before, where numbers move the most.

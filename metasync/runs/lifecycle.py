@@ -23,10 +23,10 @@ from metasync.infra.clock import now_ms, utcnow
 from metasync.infra.crypto import TokenUnreadable
 from metasync.runs.heartbeat import beating
 from metasync.store.documents import MetaConnection, SyncRun
+from metasync.store.writer import MAX_STORED_ERRORS
 
 log = logging.getLogger(__name__)
 
-MAX_STORED_ERRORS = 20
 # The `event` field of each kind's log lines, as alerts name them: <prefix>_started, _finished, _failed.
 EVENT_PREFIXES = {"ENTITIES": "sync", "PERFORMANCE": "performance", "ENTITY": "entity_sync"}
 
