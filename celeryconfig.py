@@ -11,7 +11,7 @@ _settings = settings_or_exit()
 broker_url = _settings.broker_url
 result_backend = _settings.redis_url
 # The modules that define tasks, loaded by workers only: publishers (the web app) send tasks by name.
-imports = ("tasks.sync", "tasks.performance", "tasks.webhooks", "tasks.maintenance")
+imports = ("tasks.sync", "tasks.performance", "tasks.webhooks", "tasks.maintenance", "tasks.changes")
 
 task_serializer = "json"
 result_serializer = "json"
@@ -56,6 +56,12 @@ beat_schedule = {
     },
     "reap-crashed-runs": {
         "task": "reap_crashed_runs",
+        "schedule": timedelta(seconds=60),
+        "options": {"expires": 60},
+    },
+    # Changes an optimiser writes to `changes`, and deferred ones now due, are applied within a minute.
+    "pick-up-changes": {
+        "task": "pick_up_changes",
         "schedule": timedelta(seconds=60),
         "options": {"expires": 60},
     },

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from metasync.cli import connections, demo, ops, performance, simulator, sync
+from metasync.cli import changes, connections, demo, ops, performance, simulator, sync
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,5 +25,8 @@ for command in (
     ops.keygen,
     demo.demo_command,
     simulator.build_command(),
+    changes.change_command,
+    changes.apply_command,
+    changes.changes_group,
 ):
     main.add_command(command)

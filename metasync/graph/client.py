@@ -121,8 +121,11 @@ class GraphClient:
         user_id: str | None = None,
         account_id: str | None = None,
         retry_reduce: bool = True,
+        cost: int = 1,
     ) -> dict[str, Any]:
-        """One Graph call with rate limiting and retries; returns the decoded JSON object."""
+        """One Graph call with rate limiting and retries; returns the decoded JSON object (or list, for a batch).
+
+        `cost` is the call's weight in the rate limiter (see `RateLimiter.acquire`)."""
 
         def giveup(exc: Exception) -> bool:
             if isinstance(exc, ReduceDataError) and not retry_reduce:
@@ -148,7 +151,7 @@ class GraphClient:
             on_backoff=on_backoff,
             logger=None,
         )(self._request_once)
-        return call(method, path, access_token, params, data, user_id, account_id)
+        return call(method, path, access_token, params, data, user_id, account_id, cost)
 
     def _request_once(
         self,
@@ -159,13 +162,14 @@ class GraphClient:
         data: dict[str, Any] | None,
         user_id: str | None,
         account_id: str | None,
+        cost: int = 1,
     ) -> dict[str, Any]:
         query = {k: _encode_param(v) for k, v in (params or {}).items() if v is not None}
         if access_token:
             query["access_token"] = access_token
             if self.settings.meta_app_secret:
                 query["appsecret_proof"] = appsecret_proof(self.settings.meta_app_secret, access_token)
-            self.limiter.acquire(user_key_for(user_id, access_token), account_id)
+            self.limiter.acquire(user_key_for(user_id, access_token), account_id, cost)
         elif account_id:
             self.limiter.check_account(account_id)
         body = {k: _encode_param(v) for k, v in data.items()} if data else None

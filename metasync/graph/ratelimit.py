@@ -103,18 +103,22 @@ class RateLimiter:
     def client(self) -> redis.Redis:
         return self._client or get_redis()
 
-    def _take(self, user_key: str) -> tuple[bool, float, float]:
+    def _take(self, user_key: str, cost: int = 1) -> tuple[bool, float, float]:
         script = self.client.register_script(_TOKEN_BUCKET_LUA)
-        granted, tokens_milli, wait_ms = script(keys=[_bucket_key(user_key)], args=[self.capacity, self.rate, 1])
+        granted, tokens_milli, wait_ms = script(keys=[_bucket_key(user_key)], args=[self.capacity, self.rate, cost])
         return bool(granted), tokens_milli / 1000.0, wait_ms / 1000.0
 
-    def acquire(self, user_key: str, account_id: str | None = None) -> float:
-        """Take one call's token for this user, waiting if needed; returns the tokens left."""
+    def acquire(self, user_key: str, account_id: str | None = None, cost: int = 1) -> float:
+        """Take a call's tokens for this user, waiting if needed; returns the tokens left.
+
+        `cost` weighs the call as Meta scores it (a read 1, a write 3; a batch the sum of its items); a cost above
+        the whole budget takes the whole budget, so it is never refused for good."""
         if account_id:
             self.check_account(account_id)
+        cost = max(1, min(int(cost), self.capacity))
         waited = 0.0
         while True:
-            granted, left, wait = self._take(user_key)
+            granted, left, wait = self._take(user_key, cost)
             if granted:
                 self._maybe_warn(user_key, left)
                 return left

@@ -29,6 +29,8 @@ def redo(run: SyncRun) -> tuple[str, list[Any], dict[str, Any]]:
     connection_id = str(run.connection)
     if run.kind == "ENTITY":
         return "sync_entity", [connection_id, target.get("level"), target.get("object_id")], {}
+    if run.kind == "CHANGES":  # the change set again: what it applied is read from Meta, never resent blind
+        return "apply_change_set", [target.get("change_set_id")], {}
     if run.kind == "PERFORMANCE":  # no dates asked: the scheduled lookback policy
         return (
             "sync_performance",

@@ -25,6 +25,7 @@ from .stats import CallStats
 from .usage import UsageMeter
 from .webhooks import Webhooks
 from .world import World
+from .writes import ObjectWrites
 
 
 class Simulator:
@@ -42,6 +43,7 @@ class Simulator:
         pager = Pager(config, self.faults)
         self.report_runs = ReportRuns(world, config, self.faults, pager)
         self.webhooks = Webhooks(config, world)
+        self.writes = ObjectWrites(world, self.faults, self.webhooks)
         self.dispatcher = GraphDispatcher(
             config,
             world,
@@ -71,6 +73,8 @@ class Simulator:
             "account_insights": nodes.account_insights,
             "create_report_run": runs.create,
             "object": nodes.object,
+            "update_object": self.writes.update,
+            "delete_object": self.writes.delete,
             "object_edge": nodes.object_edge,
             "object_insights": nodes.object_insights,
             "report_run": runs.node,

@@ -1,5 +1,6 @@
 """Batch requests: POST / (or /<version>) with `batch=[{method, relative_url, body}, ...]`, up to 50 items,
-each dispatched as its own call and answered as ``{"code", "headers", "body"}`` (the body a JSON string)."""
+each dispatched as its own call (reads and writes alike) and answered as ``{"code", "headers", "body"}`` (the body
+a JSON string), or `null` for an item that timed out (the `null_batch_items` fault: that item is not run)."""
 
 from __future__ import annotations
 
@@ -58,7 +59,9 @@ class BatchCalls:
             raise SimulatedGraphError(104, "An access token is required to request this resource.")
         return items
 
-    def _item(self, item: Any, outer: Call, include_headers: bool) -> dict:
+    def _item(self, item: Any, outer: Call, include_headers: bool) -> dict | None:
+        if self.dispatcher.faults.take_null_batch_item():
+            return None
         if not isinstance(item, dict) or not item.get("relative_url"):
             err = invalid_param("(#100) Each batch item needs a relative_url")
             return {"code": 400, "headers": [], "body": dumps(err.body(self.dispatcher.traces.next()))}

@@ -40,6 +40,7 @@ class SimConfig:
     account_call_capacity: int = 9_000  # calls per window and account that read as 100% (standard tier score)
     access_tier: str = "standard_access"
     enforce_usage_limits: bool = False  # when True, calls beyond 100% usage fail with error 17 / 80004 / 80000
+    account_mutations_per_hour: int | None = None  # writes per ad account and hour before error 613 (None: no limit)
 
     def replace(self, **changes: Any) -> SimConfig:
         return dataclasses.replace(self, **changes)

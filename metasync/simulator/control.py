@@ -36,6 +36,7 @@ SETTABLE_CONFIG = frozenset(
         "enforce_usage_limits",
         "access_tier",
         "usage_window_s",
+        "account_mutations_per_hour",
     }
 )
 

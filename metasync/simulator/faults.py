@@ -1,5 +1,6 @@
 """`Faults`: runtime fault injection, all off by default: transient errors, throttling, slow or timed-out answers,
-too-much-data errors, failing report runs, expired and invalid tokens (POST /__sim/faults)."""
+too-much-data errors, failing report runs, expired and invalid tokens, failing writes and batch items that time
+out (answered `null`) (POST /__sim/faults)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import time
 from typing import Any
 
 from .config import SimConfig
-from .errors import rate_limit_error, reduce_data_500, service_unavailable, unknown_error
+from .errors import SimulatedGraphError, rate_limit_error, reduce_data_500, service_unavailable, unknown_error
 
 KNOWN = frozenset(
     {
@@ -23,6 +24,8 @@ KNOWN = frozenset(
         "timeout_ms",
         "timeout_count",
         "latency_ms",
+        "fail_writes",
+        "null_batch_items",
     }
 )
 
@@ -52,6 +55,8 @@ class Faults:
             self.timeout_ms = 0
             self.timeout_count = 0
             self.latency_ms: int | None = None  # None: use config.latency_ms
+            self.fail_writes: dict | None = None  # {"count", "code", "subcode", "message", "ids"}
+            self.null_batch_items = 0  # the next N batch items time out (answered null, not run)
 
     def as_dict(self) -> dict:
         return {
@@ -65,6 +70,8 @@ class Faults:
             "timeout_ms": self.timeout_ms,
             "timeout_count": self.timeout_count,
             "latency_ms": self.latency_ms,
+            "fail_writes": self.fail_writes,
+            "null_batch_items": self.null_batch_items,
         }
 
     def update(self, payload: dict) -> dict:
@@ -95,7 +102,25 @@ class Faults:
             self._update_timeouts(payload)
             if "latency_ms" in payload:
                 self.latency_ms = _optional(payload["latency_ms"], int)
+            if "fail_writes" in payload:
+                self.fail_writes = self._fail_writes(payload["fail_writes"])
+            if "null_batch_items" in payload:
+                self.null_batch_items = int(payload["null_batch_items"] or 0)
             return self.as_dict()
+
+    @staticmethod
+    def _fail_writes(spec: Any) -> dict | None:
+        if not spec:
+            return None
+        if not isinstance(spec, dict):
+            raise ValueError("fail_writes must be an object: {count, code, subcode, message, ids}")
+        return {
+            "count": int(spec.get("count", 1)),
+            "code": int(spec.get("code", 2)),
+            "subcode": _optional(spec.get("subcode"), int),
+            "message": str(spec.get("message") or "An unexpected error has occurred. Please retry your request later."),
+            "ids": [str(i) for i in spec.get("ids") or []],
+        }
 
     @staticmethod
     def _rate_limit(rl: Any) -> dict | None:
@@ -142,6 +167,32 @@ class Faults:
             if rate > 0 and self._rng.random() < rate:
                 transient = self._rng.random() < 0.5
                 raise service_unavailable() if transient else unknown_error()
+
+    def inject_write_failure(self, object_id: str) -> None:
+        """Fail a write while `fail_writes` has some left (only writes of its `ids`, when it names some)."""
+        with self.lock:
+            spec = self.fail_writes
+            if not spec or spec["count"] <= 0 or (spec["ids"] and object_id not in spec["ids"]):
+                return
+            spec["count"] -= 1
+        code = spec["code"]
+        if code in (4, 17, 32, 341, 613) or code >= 80000:
+            raise rate_limit_error(code, spec["subcode"])
+        transient = code in (1, 2)
+        raise SimulatedGraphError(
+            code,
+            spec["message"],
+            subcode=spec["subcode"],
+            http_status=500 if transient else 400,
+            is_transient=transient,
+        )
+
+    def take_null_batch_item(self) -> bool:
+        with self.lock:
+            if self.null_batch_items > 0:
+                self.null_batch_items -= 1
+                return True
+            return False
 
     def check_page_size(self, limit: int) -> None:
         n = self.reduce_data_above_limit

@@ -81,6 +81,8 @@ class DailyMetrics:
         self._prefix = [f"{seed}:{ad['id']}:".encode() for ad in ads]
         self._profiles = [ad["_profile"] for ad in ads]
         self.extra: dict[tuple[int, int], list[int]] = {}  # (ad index, day) -> [cents, impressions] added
+        # ad index -> (first day, percent of the generated delivery): what Graph writes changed from that day on
+        self.scale: dict[int, tuple[int, int]] = {}
         self._lock = threading.Lock()
 
     def add_extra(self, ad_idx: int, ordinal: int, cents: int, impressions: int) -> None:
@@ -88,6 +90,11 @@ class DailyMetrics:
             cur = self.extra.setdefault((ad_idx, ordinal), [0, 0])
             cur[0] += cents
             cur[1] += impressions
+
+    def scale_from(self, ad_idx: int, ordinal: int, pct: int) -> None:
+        """From `ordinal` on, the ad delivers `pct` percent of what it was generated with (0: nothing)."""
+        with self._lock:
+            self.scale[ad_idx] = (ordinal, max(0, int(pct)))
 
     def ad_day(self, idx: int, ordinal: int) -> list[int] | None:
         """The metrics vector of one ad on one (account-local) day, or None when it had no impressions."""
@@ -97,6 +104,9 @@ class DailyMetrics:
             u = _U16.unpack(blake2b(self._prefix[idx] + ordinal.to_bytes(4, "little"), digest_size=32).digest())
             if u[0] % 41 != 0:  # ~2.5% of (ad, day) without delivery
                 vec = _delivery(profile, u, WEEKDAY_FACTOR[(ordinal - 1) % 7])
+            scaled = self.scale.get(idx)
+            if vec is not None and scaled is not None and ordinal >= scaled[0]:
+                vec = _scaled(vec, scaled[1])
         if self.extra:
             add = self.extra.get((idx, ordinal))
             if add is not None:
@@ -181,6 +191,14 @@ def _leads(vec: list[int], n: int, form_pct: int, channel_only: bool) -> None:
         vec[L_LEAD] = vec[L_OMNI] = n
     vec[L_GROUPED] = form
     vec[L_PIXEL] = n - form
+
+
+def _scaled(vec: list[int], pct: int) -> list[int] | None:
+    """Every count and amount of a day in proportion (whole units, rounded down); no impressions, no row."""
+    if pct == 100:
+        return vec
+    out = [value * pct // 100 for value in vec]
+    return out if out[IMPR] > 0 else None
 
 
 def _with_extra(vec: list[int] | None, add: list[int]) -> list[int] | None:

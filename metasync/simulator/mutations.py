@@ -1,4 +1,5 @@
-"""Control-plane changes to a world: renames, status changes and extra spend (each bumps the world version)."""
+"""Changes to a world: the control plane's renames, status changes and extra spend, and Graph writes
+(`update_object`); each bumps the world version."""
 
 from __future__ import annotations
 
@@ -58,3 +59,50 @@ def _add_spend(world: World, obj: dict, kw: dict) -> dict:
         raise ValueError("add_spend needs an ad (or a campaign / ad set / account with ads)")
     world.insights.add_extra(ad["_idx"], ordinal, cents, impressions)
     return ad
+
+
+WRITE_MONEY = ("daily_budget", "lifetime_budget", "spend_cap")
+BUDGET_KINDS = ("daily_budget", "lifetime_budget")
+
+
+def update_object(world: World, obj: dict, changes: dict, now: float) -> None:
+    """A Graph write of checked fields: Meta's string money, formatted times, statuses down the tree, and the
+    delivery of the ads below from today on (nothing when not delivering; in proportion to the budget)."""
+    with world.lock:
+        for name, value in changes.items():
+            if name in WRITE_MONEY:
+                obj.setdefault("_budget0", {}).setdefault(name, int(obj.get(name) or 0))
+                obj[name] = str(value)
+            elif name in ("stop_time", "end_time"):
+                obj[name] = world.clock.fmt_time(value)
+            elif name == "status":
+                obj["status"] = obj["configured_status"] = value
+                refresh_subtree(world.objects, obj)
+            else:
+                obj[name] = value
+        obj["_updated_ts"] = int(now)
+        obj["updated_time"] = world.clock.fmt_time(now)
+        _adjust_delivery(world, obj)
+        world.version += 1
+
+
+def _adjust_delivery(world: World, obj: dict) -> None:
+    today = world.clock.today().toordinal()
+    ads = [obj] if obj["_kind"] == AD else [world.objects[i] for i in obj.get("_ads", [])]
+    for ad in ads:
+        if ad["effective_status"] not in ("ACTIVE", "WITH_ISSUES"):
+            pct = 0
+        else:
+            pct = 100
+            for owner in (world.objects[ad["campaign_id"]], world.objects[ad["adset_id"]]):
+                pct = pct * _budget_ratio(owner) // 100
+        world.insights.metrics.scale_from(ad["_idx"], today, pct)
+
+
+def _budget_ratio(owner: dict) -> int:
+    """The owner's budget now against the one it was generated with, in percent (100 when unchanged)."""
+    for kind in BUDGET_KINDS:
+        original = (owner.get("_budget0") or {}).get(kind)
+        if original:
+            return int(owner.get(kind) or 0) * 100 // original
+    return 100

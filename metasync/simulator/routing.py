@@ -98,7 +98,7 @@ GRAPH_ROUTES = Map(
             endpoint=serves("act", ACCOUNT, GET="reject_account_edge", other="reject_account_edge_method"),
         ),
         Rule("/<act:head>/<edge>/<path:rest>", endpoint=serves("act", ACCOUNT, other="reject_depth")),
-        Rule("/<head>", endpoint=serves("node", OBJECT, GET="object")),
+        Rule("/<head>", endpoint=serves("node", OBJECT, GET="object", POST="update_object", DELETE="delete_object")),
         Rule("/<head>/insights", endpoint=serves("node/insights", OBJECT, GET="object_insights")),
         Rule("/<head>/<edge>", endpoint=serves("node", OBJECT, GET="object_edge")),
         Rule("/<head>/<edge>/<path:rest>", endpoint=serves("node", OBJECT, other="reject_depth")),

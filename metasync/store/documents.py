@@ -345,7 +345,9 @@ class PerformanceSnapshot(Document):
 
 def ensure_indexes() -> list[str]:
     """Create every collection's indexes now (mongoengine would on first use); returns the collection names."""
-    documents = (MetaConnection, AccountRoute, Campaign, AdSet, Ad, SyncRun, PerformanceSnapshot)
+    from metasync.store.changes import Change, ChangeSet
+
+    documents = (MetaConnection, AccountRoute, Campaign, AdSet, Ad, SyncRun, PerformanceSnapshot, Change, ChangeSet)
     for document in documents:
         document.ensure_indexes()
     return [document._get_collection_name() for document in documents]
