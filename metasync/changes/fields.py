@@ -4,6 +4,7 @@ UTC datetimes to the second)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -29,6 +30,7 @@ SETTABLE_STATUSES = ("ACTIVE", "PAUSED", "ARCHIVED", "DELETED")
 MAX_NAME_LENGTH = 400
 # The most decimals any currency has (Meta's minor unit); the account's own currency is checked when it is known.
 MAX_DECIMALS = 2
+_HAS_OFFSET = re.compile(r"T.*(Z|[+-][0-9]{2}:?[0-9]{2})$")
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,8 @@ def _time_from_input(raw: Any) -> datetime:
     if isinstance(raw, datetime):
         return _utc(raw)
     text = str(raw).strip()
+    if not _HAS_OFFSET.search(text) and not text.isdigit():
+        raise InvalidValue(f"end_time {text[:40]!r} needs a UTC offset (e.g. +00:00 or Z)")
     try:
         parsed = parse_meta_time(text)
     except (MappingError, ValueError):
@@ -146,8 +150,6 @@ def _time_from_input(raw: Any) -> datetime:
         raise InvalidValue(
             f"end_time must be an ISO time with a UTC offset, e.g. 2026-12-31T23:59:00+00:00, got {text[:40]!r}"
         )
-    if parsed.tzinfo is None:
-        raise InvalidValue(f"end_time {text[:40]!r} needs a UTC offset (e.g. +00:00 or Z)")
     return _utc(parsed)
 
 
