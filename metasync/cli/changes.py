@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from metasync.cli.common import EXIT_FAILED, EXIT_OK, CliError, bootstrap, print_table, selection_options
+from metasync.cli.common import EXIT_FAILED, EXIT_OK, CliError, bootstrap, selection_options
 
 VALUE_OPTIONS = ("status", "name", "daily_budget", "lifetime_budget", "end_time", "bid_amount")
 FILE_KEYS = {"level", "id", "connection", "tenant", "force", "confirm_delete", "expected", *VALUE_OPTIONS} | {
@@ -292,7 +292,7 @@ def list_changes(ctx, tenant, connection_id, status, change_set_id, object_id, l
     """The latest changes, newest first: object, field, before -> after, status and why."""
     from bson import ObjectId
 
-    from metasync.changes.fields import display, rule_for
+    from metasync.changes.fields import InvalidValue, display, rule_for
     from metasync.store.changes import CHANGE_STATUSES, Change
 
     bootstrap(ctx.obj["verbose"])
@@ -318,28 +318,18 @@ def list_changes(ctx, tenant, connection_id, status, change_set_id, object_id, l
             doc["id"] = str(doc.pop("_id"))
             click.echo(json.dumps(doc, default=str, sort_keys=True))
         ctx.exit(EXIT_OK)
-    rows = []
-    for c in changes:
+    if not changes:
+        click.echo("no changes")
+    for c in changes:  # one line each, newest first: readable in a terminal and easy to grep
         try:
             rule = rule_for(c.field, c.level)
-            values = [display(rule, v, c.currency) for v in (c.before, c.requested, c.after)]
-        except Exception:  # an optimiser's document that was rejected for its field or level
-            values = [str(v) for v in (c.before, c.requested_input, c.after)]
-        rows.append(
-            [
-                f"{c.created_at:%Y-%m-%d %H:%M:%S}" if c.created_at else "-",
-                c.change_set_id or "-",
-                f"{c.level} {c.object_id}",
-                c.field,
-                f"{values[0]} -> {values[1]}",
-                values[2],
-                c.status,
-                f"{c.source}:{c.requested_by or '-'}",
-                (c.reason or "")[:80],
-            ]
+            before, requested, after = (display(rule, v, c.currency) for v in (c.before, c.requested, c.after))
+        except InvalidValue:  # an optimiser's document rejected for its field or level
+            before, requested, after = (str(v) for v in (c.before, c.requested_input, c.after))
+        shown = after if c.status == "APPLIED" else requested
+        when = f"{c.created_at:%Y-%m-%d %H:%M:%S}" if c.created_at else "-"
+        line = (
+            f"{when}  {c.change_set_id or '-'}  {c.level} {c.object_id} {c.field}: {before} -> {shown}  "
+            f"{c.status}  {c.source}:{c.requested_by or '-'}"
         )
-    print_table(
-        ["created", "change set", "object", "field", "before -> requested", "after", "status", "by", "reason"],
-        rows,
-        empty="no changes",
-    )
+        click.echo(line + (f"  {c.reason}" if c.reason else ""))
