@@ -78,9 +78,7 @@ def test_apply_shows_the_plan_and_needs_yes(cli, sim, conn, tmp_path):
     campaign, adset = active(sim, "campaign"), budget_adset(sim)
     path = tmp_path / "changes.csv"
     path.write_text(
-        "level,id,status,daily_budget,name\n"
-        f"campaign,{campaign['id']},PAUSED,,\n"
-        f"adset,{adset['id']},,42.00,Cheaper\n"
+        f"level,id,status,daily_budget,name\ncampaign,{campaign['id']},PAUSED,,\nadset,{adset['id']},,42.00,Cheaper\n"
     )
     plan = cli("apply", str(path))
     assert plan.exit_code == 0, plan.output
