@@ -2,7 +2,8 @@
 
 It starts the simulator in this process, points this process's settings at it, registers the demo connection
 (tenant `demo`, replaced on every run), runs a full entity sync with performance through the real code path, prints
-what landed in MongoDB, then an incremental sync. With webhooks it also starts the webhook app and a Celery worker,
+what landed in MongoDB, then an incremental sync, then pauses the worst campaign and raises the best ad set's
+budget through the write-back path. With webhooks it also starts the webhook app and a Celery worker,
 changes the simulated world and shows the targeted re-sync arriving.
 """
 
@@ -34,7 +35,7 @@ DEMO_APP_SECRET = "metasync-demo-app-secret"
 # The simulator's history is longer than any window the demo pulls.
 SIMULATED_DAYS = 30
 SUMMED = ("spend", "purchases", "leads", "revenue")
-COLLECTIONS = ("meta_connections", "campaigns", "ad_sets", "ads", "performance_snapshots", "sync_runs")
+COLLECTIONS = ("meta_connections", "campaigns", "ad_sets", "ads", "performance_snapshots", "sync_runs", "changes")
 
 
 class DemoFailed(Exception):
@@ -180,6 +181,7 @@ class Demo:
             first = self._sync(connection, full=True)
             self._show_campaigns(first)
             self._sync(connection, full=False, compare_to=first)
+            self._write_back(connection, first)
             if worker is not None:
                 self._webhooks(connection, worker, first)
             self._where()
@@ -336,6 +338,14 @@ class Demo:
         self.console.print(table)
         self.facts["campaign_rows"] = len(rows)
         self.facts["totals"] = {key: totals[key] for key in SUMMED}
+
+    # ---------------------------------------------------------------------------------------------- write-back
+    def _write_back(self, connection, first: dict[str, Any]) -> None:
+        from metasync.demo_writeback import show_write_back
+
+        connection.reload()
+        rows = campaign_performance(self.db, DEMO_TENANT, first["since"], first["until"])
+        self.facts["write_back"] = show_write_back(self.console, self.db, connection, rows, first)
 
     # ---------------------------------------------------------------------------------------------- webhooks
     def _webhooks(self, connection, worker: CeleryWorker, first: dict[str, Any]) -> None:

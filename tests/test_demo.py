@@ -73,6 +73,14 @@ def test_demo_syncs_entities_and_performance_and_shows_what_mongodb_holds(mongo,
     assert Decimal(cells[2].replace(",", "")) == spend
     assert int(cells[3].replace(",", "")) == purchases
 
+    # write-back: the worst-ROAS campaign paused through the real path, on record and in the stored document
+    [paused] = list(mongo.changes.find({"tenant_id": DEMO_TENANT, "field": "status"}))
+    assert (paused["status"], paused["before"], paused["after"]) == ("APPLIED", "ACTIVE", "PAUSED")
+    assert mongo.campaigns.find_one({"tenant_id": DEMO_TENANT, "meta_id": paused["object_id"]})[
+        "configured_status"
+    ] == ("PAUSED")
+    assert f"campaign {paused['object_id']}" in out and "Re-synced documents in MongoDB" in out
+
     # where the data lives: the URI without credentials, and the counts that are really there
     assert mask_url_password(os.environ["MONGODB_URI"]) in out
     stored = mongo.performance_snapshots.count_documents({"tenant_id": DEMO_TENANT})

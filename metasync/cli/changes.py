@@ -80,12 +80,11 @@ def _requested_by(by: str | None) -> str:
 # --- running -------------------------------------------------------------------------------------------------------
 def _run(groups: list[tuple[Any, list]], dry_run: bool, requested_by: str) -> int:
     """Preview or apply each connection's changes; prints one line per change; returns the exit code."""
-    from metasync.changes.apply import apply_change_set, preview_changes
-    from metasync.changes.submit import save_change_set
+    from metasync.changes.apply import preview_changes
     from metasync.infra.locks import LockBusy
-    from metasync.runs.guard import ConnectionInactive, guarded_job
+    from metasync.ops.changes import apply_now
+    from metasync.runs.guard import ConnectionInactive
     from metasync.runs.lifecycle import SyncFailed
-    from metasync.store.changes import Change
 
     not_done = 0
     for connection, changes in groups:
@@ -94,10 +93,7 @@ def _run(groups: list[tuple[Any, list]], dry_run: bool, requested_by: str) -> in
                 changes, account = preview_changes(connection, changes)
                 currency = account.currency
             else:
-                with guarded_job(connection, "changes"):
-                    change_set = save_change_set(connection, changes, "cli", requested_by)
-                    apply_change_set(connection, change_set.id, trigger="cli")
-                changes = list(Change.objects(id__in=[c.id for c in changes]))
+                change_set, changes = apply_now(connection, changes, "cli", requested_by, "cli")
                 currency = connection.currency
                 click.echo(f"change set {change_set.id} ({connection.ad_account_id})")
         except ConnectionInactive as exc:

@@ -10,6 +10,7 @@ from bson.errors import InvalidId
 
 from metasync.graph.ids import normalize_ad_account_id
 from metasync.infra.clock import utcnow
+from metasync.store.changes import Change, ChangeSet
 from metasync.store.documents import (
     SYNCABLE_STATUSES,
     AccountRoute,
@@ -78,7 +79,7 @@ def remove_connection(connection: MetaConnection, purge: bool = False) -> int:
     """Delete the connection; with `purge`, also every document synced through it. Returns documents purged."""
     removed = 0
     if purge:
-        for document in (Campaign, AdSet, Ad, PerformanceSnapshot, SyncRun):
+        for document in (Campaign, AdSet, Ad, PerformanceSnapshot, SyncRun, Change, ChangeSet):
             removed += document.objects(connection=connection.id).delete()
     connection.delete()
     return removed

@@ -1,0 +1,32 @@
+"""One change set now, in this process (the CLI, the demo): saved, then applied under the connection's "changes"
+lock, the same lock and path the `apply_change_set` task takes."""
+
+from __future__ import annotations
+
+from metasync.changes.apply import apply_change_set
+from metasync.changes.submit import ObjectRequest, build_changes, save_change_set
+from metasync.runs.guard import guarded_job
+from metasync.store.changes import Change, ChangeSet
+from metasync.store.documents import MetaConnection
+
+
+def apply_now(
+    connection: MetaConnection, changes: list[Change], source: str, requested_by: str | None, trigger: str
+) -> tuple[ChangeSet, list[Change]]:
+    """Save the changes as one set and apply it; returns the set and its changes as they ended.
+
+    Raises ConnectionInactive or LockBusy (runs/guard.py) before anything is saved."""
+    with guarded_job(connection, "changes"):
+        change_set = save_change_set(connection, changes, source, requested_by)
+        apply_change_set(connection, change_set.id, trigger=trigger)
+    stored = {c.id: c for c in Change.objects(id__in=[c.id for c in changes])}
+    return change_set, [stored[c.id] for c in changes]
+
+
+def request_changes(
+    connection: MetaConnection, requests: list[ObjectRequest], source: str, requested_by: str | None, trigger: str
+) -> tuple[ChangeSet, list[Change]]:
+    """`apply_now` of the changes the requests ask for (InvalidValue for a bad request, before anything is saved)."""
+    return apply_now(
+        connection, build_changes(connection, requests, source, requested_by), source, requested_by, trigger
+    )
