@@ -71,3 +71,16 @@ def test_hot_query_benchmark_and_sync_profile_run_and_write_their_results(tmp_pa
     parts = {row["part"]: row for row in map(json.loads, (tmp_path / "profile_sync.jsonl").read_text().splitlines())}
     assert parts["wall time of the sync"]["seconds"] > 0
     assert parts["metasync (this process, CPU)"]["seconds"] >= 0
+
+
+def test_write_benchmark_runs_and_batches_its_changes(tmp_path, redis_client):
+    result = run_quick(tmp_path, "bench_writes.py")
+
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    rows = [json.loads(line) for line in (tmp_path / "bench_writes.jsonl").read_text().splitlines()]
+    ours = [row for row in rows if row["run"].startswith("metasync")]
+    single = [row for row in rows if row["run"].startswith("one POST")]
+    assert ours and single
+    for batched, alone in zip(ours, single, strict=True):
+        assert batched["applied"] == batched["changes"] == alone["calls"]
+        assert batched["calls"] == 2  # the quick run's changes fit one read batch and one write batch
