@@ -355,7 +355,9 @@ def load_change_set(change_set_id: str) -> tuple[ChangeSet | None, list[Change]]
     change_set = ChangeSet.objects(id=change_set_id).first()
     if change_set is None:
         return None, []
-    return change_set, list(Change.objects(id__in=change_set.change_ids))
+    order = {change_id: n for n, change_id in enumerate(change_set.change_ids)}
+    changes = sorted(Change.objects(id__in=change_set.change_ids), key=lambda c: order.get(c.id, len(order)))
+    return change_set, changes  # in the order they were asked for, so batches are too
 
 
 def apply_change_set(

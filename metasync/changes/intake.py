@@ -138,4 +138,4 @@ def _connection_of(change: Change, given: Any) -> MetaConnection | None:
 
 def _new_set(connection_id: ObjectId, changes: list[Change]) -> str:
     connection = MetaConnection.objects(id=connection_id).first()
-    return save_change_set(connection, changes, "db", changes[0].requested_by).id
+    return save_change_set(connection, changes, "db", changes[0].requested_by, new=False).id

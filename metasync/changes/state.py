@@ -44,17 +44,24 @@ def fail(change: Change, reason: str, error: Exception | None = None) -> None:
     )
 
 
-def save_changes(changes: Iterable[Change]) -> None:
-    """Every change's whole document, upserted by `_id` in one unordered bulk write."""
-    ops = []
+def save_changes(changes: Iterable[Change], new: bool = False) -> None:
+    """Every change's whole document, upserted by `_id` in one unordered bulk write (`new`: inserted, which the
+    local MongoDB-compatible server does several times faster)."""
+    docs = []
     for change in changes:
         if change.id is None:
             change.id = ObjectId()
         change.validate()
-        doc = change.to_mongo().to_dict()
-        ops.append(UpdateOne({"_id": doc.pop("_id")}, {"$set": doc}, upsert=True))
-    if ops:
-        Change._get_collection().bulk_write(ops, ordered=False)
+        docs.append(change.to_mongo().to_dict())
+    if not docs:
+        return
+    collection = Change._get_collection()
+    if new:
+        collection.insert_many(docs, ordered=False)
+    else:
+        collection.bulk_write(
+            [UpdateOne({"_id": doc.pop("_id")}, {"$set": doc}, upsert=True) for doc in docs], ordered=False
+        )
 
 
 def is_due(change: Change, now: datetime) -> bool:

@@ -109,13 +109,14 @@ def _stored(connection: MetaConnection, requests: list[ObjectRequest]) -> dict[t
 
 
 def save_change_set(
-    connection: MetaConnection, changes: list[Change], source: str, requested_by: str | None
+    connection: MetaConnection, changes: list[Change], source: str, requested_by: str | None, new: bool = True
 ) -> ChangeSet:
-    """The changes and their set, on record (the changes first: nothing is applied without its document)."""
+    """The changes and their set, on record (the changes first: nothing is applied without its document);
+    `new=False` for changes already in the collection (an optimiser's documents)."""
     set_id = new_change_set_id()
     for change in changes:
         change.change_set_id = set_id
-    save_changes(changes)
+    save_changes(changes, new=new)
     change_set = ChangeSet(
         id=set_id,
         tenant_id=connection.tenant_id,
