@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from metasync.cli.common import EXIT_FAILED, EXIT_OK, CliError, bootstrap, selection_options
+from metasync.cli.common import EXIT_FAILED, EXIT_OK, CliError, bootstrap, named_connection, selection_options
 
 VALUE_OPTIONS = ("status", "name", "daily_budget", "lifetime_budget", "end_time", "bid_amount")
 FILE_KEYS = {"level", "id", "connection", "tenant", "force", "confirm_delete", "expected", *VALUE_OPTIONS} | {
@@ -28,13 +28,8 @@ def _connection_for(level: str, object_id: str, tenant: str | None, connection_i
     from metasync.entities.spec import SPECS_BY_LEVEL
     from metasync.store.documents import entity_key
 
-    if tenant and connection_id:
-        raise CliError("use --tenant or --connection, not both")
     if connection_id:
-        connection = get_connection(connection_id)
-        if connection is None:
-            raise CliError(f"no connection with id {connection_id!r}")
-        return connection
+        return named_connection(tenant, connection_id)
     collection = SPECS_BY_LEVEL[level].collection
     if tenant:
         doc = collection.find_one({"_id": entity_key(tenant, object_id)}, {"connection": 1})

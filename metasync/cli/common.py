@@ -51,16 +51,23 @@ def bootstrap(verbose: bool = False, create_indexes: bool = True) -> None:
             raise CliError(f"MongoDB is not reachable at MONGODB_URI ({exc.__class__.__name__})", EXIT_FAILED) from None
 
 
-def selected_connections(tenant: str | None, connection_id: str | None) -> list:
-    from metasync.connections.registry import get_connection, select_connections
+def named_connection(tenant: str | None, connection_id: str):
+    """The connection `--connection` names (not with `--tenant`), or a one-line error."""
+    from metasync.connections.registry import get_connection
 
-    if tenant and connection_id:
+    if tenant:
         raise CliError("use --tenant or --connection, not both")
+    connection = get_connection(connection_id)
+    if connection is None:
+        raise CliError(f"no connection with id {connection_id!r}")
+    return connection
+
+
+def selected_connections(tenant: str | None, connection_id: str | None) -> list:
+    from metasync.connections.registry import select_connections
+
     if connection_id:
-        connection = get_connection(connection_id)
-        if connection is None:
-            raise CliError(f"no connection with id {connection_id!r}")
-        return [connection]
+        return [named_connection(tenant, connection_id)]
     chosen = select_connections(tenant=tenant)
     if not chosen:
         scope = f" for tenant {tenant!r}" if tenant else ""

@@ -64,21 +64,15 @@ def refusal(key: str, **values: Any) -> SimulatedGraphError:
 
 
 def parse_time(raw: str) -> int:
-    """Unix seconds from `1767225600` or an ISO time with an offset (`+0000`, `+00:00`, `Z`)."""
+    """Unix seconds from `1767225600` or an ISO time (`+0000`, `+00:00` and `Z` offsets; none means UTC)."""
     text = str(raw).strip()
     if text.isdigit():
         return int(text)
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    if len(text) >= 5 and text[-5] in "+-" and text[-3] != ":":
-        text = f"{text[:-2]}:{text[-2:]}"
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise invalid_param(f"(#100) Invalid time: {raw[:40]!r}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return int(parsed.timestamp())
+        raise invalid_param(f"(#100) Invalid time: {text[:40]!r}") from None
+    return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp())
 
 
 class ObjectWrites:
