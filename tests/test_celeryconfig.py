@@ -88,5 +88,6 @@ def test_schedule_intervals_come_from_the_environment():
         "sync_all_connections": 900,
         "sync_all_performance": 7200,
         "refresh_tokens": 86400,
+        "pick_up_changes": 60,
         "reap_crashed_runs": 60,
     }

@@ -245,3 +245,12 @@ def test_secrets_never_reach_logs_or_change_documents(sim, conn, caplog):
     stored = json.dumps([c.to_mongo().to_dict() for c in Change.objects], default=str)
     for secret in NEVER_SHOWN:
         assert secret not in logged and secret not in stored
+
+
+def test_an_account_paused_by_throttling_defers_every_change_and_sends_nothing(sim, conn):
+    from metasync.graph.client import default_client
+
+    default_client().limiter.pause_account(conn.ad_account_id, 120, "Graph error code 613")
+    _, [change], _ = apply_requests(conn, ObjectRequest("campaign", active(sim, "campaign")["id"], {"name": "x"}))
+    assert change.status == "DEFERRED" and "RateLimitedError" in change.reason
+    assert change.not_before is not None and writes(sim) == 0

@@ -330,8 +330,15 @@ def apply_changes(
         if due:
             token = ensure_connection_access_token(connection, client)
             work = _Run(connection, client, token, budget_rule or BudgetChangeRule(), now)
-            targets = work.plan(due)
-            work.read_back(work.send(targets))
+            try:
+                targets = work.plan(due)
+            except (RateLimitedError, TransientError) as exc:
+                # Nothing was sent: all wait (an interrupted change is still read from Meta before it is resent).
+                wait = exc.retry_after if isinstance(exc, RateLimitedError) else READ_RETRY_SECONDS
+                for change in due:
+                    defer(change, wait, f"Meta could not be read now ({exc.__class__.__name__}); tried again later")
+            else:
+                work.read_back(work.send(targets))
             save_changes(due)
         for change in due:
             run.counts[change.status.lower()] = run.counts.get(change.status.lower(), 0) + 1

@@ -76,6 +76,7 @@ def _requested_by(by: str | None) -> str:
 def _run(groups: list[tuple[Any, list]], dry_run: bool, requested_by: str) -> int:
     """Preview or apply each connection's changes; prints one line per change; returns the exit code."""
     from metasync.changes.apply import preview_changes
+    from metasync.graph.errors import GraphError
     from metasync.infra.locks import LockBusy
     from metasync.ops.changes import apply_now
     from metasync.runs.guard import ConnectionInactive
@@ -101,6 +102,8 @@ def _run(groups: list[tuple[Any, list]], dry_run: bool, requested_by: str) -> in
             ) from None
         except SyncFailed as exc:
             raise CliError(f"{connection.ad_account_id}: {exc.message}", EXIT_FAILED) from None
+        except GraphError as exc:  # the dry run's reads (an apply defers its changes instead)
+            raise CliError(f"{connection.ad_account_id}: Meta could not be read: {exc}", EXIT_FAILED) from None
         for change in changes:
             click.echo(_line(change, currency, dry_run))
             not_done += change.status in NOT_DONE
