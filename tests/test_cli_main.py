@@ -7,7 +7,20 @@ from click.testing import CliRunner
 
 from metasync.cli import main
 
-COMMANDS = ["check", "connections", "demo", "doctor", "keygen", "performance", "simulator", "status", "sync"]
+COMMANDS = [
+    "apply",
+    "change",
+    "changes",
+    "check",
+    "connections",
+    "demo",
+    "doctor",
+    "keygen",
+    "performance",
+    "simulator",
+    "status",
+    "sync",
+]
 
 
 def test_help_lists_every_command():

@@ -51,6 +51,7 @@ def test_a_silent_run_is_marked_crashed_and_its_work_enqueued_again(connection):
             ("sync_performance", ["{id}"], {"since": "2026-11-01", "until": "2026-11-07"}),
         ),
         ("PERFORMANCE", {}, ("sync_performance", ["{id}"], {})),
+        ("CHANGES", {"change_set_id": "cs-1"}, ("apply_change_set", ["cs-1"], {})),
     ],
 )
 def test_each_kind_is_redone_with_what_it_was_asked(connection, kind, target, expected):
