@@ -9,7 +9,7 @@ from datetime import date
 from .clock import WorldClock
 from .config import SimConfig
 from .filters import matches
-from .schema import ACCOUNT, AD, ADSET, CAMPAIGN, CREATIVE
+from .schema import ACCOUNT, AD, ADSET, CAMPAIGN, CREATIVE, IMAGE, VIDEO
 
 
 class ObjectStore:
@@ -67,7 +67,8 @@ class ObjectStore:
         base = self.edge_base(scope, kind)
         objects = self.objects
         objs = [o for o in base if matches(objects, o, filters)] if filters else list(base)
-        result = (objs, [int(o["id"]) for o in objs])
+        # Images are keyed by hash: they page by their upload order (`_key`); everything else by its numeric id.
+        result = (objs, [o["_key"] if "_key" in o else int(o["id"]) for o in objs])
         with self.lock:
             if len(self._edge_cache) > 256:
                 self._edge_cache.clear()
@@ -110,6 +111,8 @@ class ObjectStore:
                 "adsets": len(lists[ADSET]),
                 "ads": len(lists[AD]),
                 "adcreatives": len(lists[CREATIVE]),
+                "adimages": len(lists[IMAGE]),
+                "advideos": len(lists[VIDEO]),
             },
             "effective_status": {"campaigns": statuses[CAMPAIGN], "adsets": statuses[ADSET], "ads": statuses[AD]},
             "first_ids": {
