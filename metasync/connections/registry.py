@@ -10,6 +10,7 @@ from bson.errors import InvalidId
 
 from metasync.graph.ids import normalize_ad_account_id
 from metasync.infra.clock import utcnow
+from metasync.store.accounts import AdAccount
 from metasync.store.documents import (
     SYNCABLE_STATUSES,
     AccountRoute,
@@ -20,6 +21,7 @@ from metasync.store.documents import (
     PerformanceSnapshot,
     SyncRun,
 )
+from metasync.store.library import LIBRARY_DOCUMENTS
 
 
 def get_connection(connection_id: str) -> MetaConnection | None:
@@ -78,7 +80,7 @@ def remove_connection(connection: MetaConnection, purge: bool = False) -> int:
     """Delete the connection; with `purge`, also every document synced through it. Returns documents purged."""
     removed = 0
     if purge:
-        for document in (Campaign, AdSet, Ad, PerformanceSnapshot, SyncRun):
+        for document in (Campaign, AdSet, Ad, PerformanceSnapshot, SyncRun, AdAccount, *LIBRARY_DOCUMENTS):
             removed += document.objects(connection=connection.id).delete()
     connection.delete()
     return removed

@@ -20,8 +20,11 @@ from mongoengine import (
 
 from metasync.infra.clock import utcnow
 from metasync.infra.crypto import decrypt_token, encrypt_token
+from metasync.store.accounts import AdAccount
+from metasync.store.library import LIBRARY_DOCUMENTS
 
-CONNECTION_STATUSES = ("ACTIVE", "EXPIRED", "ERROR", "DISABLED")
+# ACCOUNT_INACTIVE: Meta reports the ad account disabled, unsettled or closed (see metasync.store.accounts).
+CONNECTION_STATUSES = ("ACTIVE", "EXPIRED", "ERROR", "DISABLED", "ACCOUNT_INACTIVE")
 # The internal `status` of a campaign, ad set or ad (metasync.entities.mapping derives it from Meta's).
 INTERNAL_STATUSES = ("ACTIVE", "ARCHIVED", "DELETED", "DISAPPROVED", "PAUSED", "PENDING", "UNKNOWN", "WITH_ISSUES")
 # The statuses whose connections are synced (scheduled, webhooks, tokens renewed). ERROR is a failed run, which the
@@ -346,6 +349,7 @@ class PerformanceSnapshot(Document):
 def ensure_indexes() -> list[str]:
     """Create every collection's indexes now (mongoengine would on first use); returns the collection names."""
     documents = (MetaConnection, AccountRoute, Campaign, AdSet, Ad, SyncRun, PerformanceSnapshot)
+    documents += (AdAccount, *LIBRARY_DOCUMENTS)
     for document in documents:
         document.ensure_indexes()
     return [document._get_collection_name() for document in documents]
