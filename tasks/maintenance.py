@@ -1,4 +1,5 @@
-"""Scheduled maintenance tasks: the entity-sync fan-out (`sync_all_connections`) and `refresh_tokens`."""
+"""Scheduled maintenance tasks: the entity-sync fan-out (`sync_all_connections`), `refresh_tokens` and the recheck of
+stopped ad accounts (`recheck_inactive_accounts`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from metasync.celery import app
 from metasync.connections.tokens import refresh_expiring_tokens
 from metasync.infra import db
 from metasync.infra.locks import LockBusy, held_lock
+from metasync.ops.accounts import recheck_inactive_accounts as recheck_inactive_accounts_now
 from metasync.ops.fanout import locked_fan_out
 from metasync.runs.reaper import REAP_EVERY_SECONDS, reap_crashed_runs
 from metasync.settings import get_settings
@@ -58,5 +60,26 @@ def reap_crashed_runs_task() -> dict:
     try:
         with held_lock("maintenance:reap_crashed_runs", timeout=REAP_EVERY_SECONDS):
             return reap_crashed_runs(lambda name, args, kwargs: app.send_task(name, args=args, kwargs=kwargs))
+    except LockBusy:
+        return {"skipped": "locked"}
+
+
+# Every ACCOUNT_RECHECK_INTERVAL_MINUTES; idempotent (a node read and, at most, a status set back to ACTIVE).
+# Retried only when MongoDB or Redis is away; Graph failures wait for the next round.
+@app.task(
+    name="recheck_inactive_accounts",
+    acks_late=True,
+    ignore_result=False,
+    autoretry_for=(ConnectionFailure, RedisConnectionError),
+    retry_backoff=60,
+    retry_backoff_max=900,
+    max_retries=3,
+)
+def recheck_inactive_accounts() -> dict:
+    """Read again each ad account Meta reported disabled, unsettled or closed; resume the ones active again."""
+    db.connect()
+    try:
+        with held_lock("maintenance:recheck_inactive_accounts"):
+            return recheck_inactive_accounts_now()
     except LockBusy:
         return {"skipped": "locked"}

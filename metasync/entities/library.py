@@ -72,4 +72,3 @@ def read_new_media(
                 raise
             video_writer.note_error(f"{VIDEO.level} {video_id}: used by a creative but gone from Meta")
     video_writer.flush()
-

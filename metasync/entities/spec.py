@@ -44,6 +44,7 @@ COMMON_FIELDS = (
     "recommendations",
 )
 
+
 @dataclass(frozen=True)
 class MapContext:
     tenant_id: str
@@ -147,6 +148,7 @@ AD_SET_COLUMNS = BUDGETS + (
     Column("learning_phase_status", "learning_stage_info", lambda value: _dict(value).get("status")),
     Column("learning_stage_info", convert=_dict),
 )
+
 
 def _float(value: Any) -> float | None:
     try:

@@ -356,7 +356,9 @@ def _stream_edges_at_once(
 ) -> None:
     with ThreadPoolExecutor(max_workers=len(specs), thread_name_prefix="edge") as pool:
         futures = [
-            pool.submit(_stream_edge, client, token, connection, spec, edge_params(spec), writers[spec.kind], checkpoint)
+            pool.submit(
+                _stream_edge, client, token, connection, spec, edge_params(spec), writers[spec.kind], checkpoint
+            )
             for spec in specs
         ]
         for future in futures:

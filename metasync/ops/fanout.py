@@ -63,8 +63,9 @@ def fan_out(
 ) -> dict[str, Any]:
     """Enqueue `task(connection_id, **kwargs)` once per connection that may sync; returns a summary.
 
-    EXPIRED, DISABLED and ACCOUNT_INACTIVE connections are skipped, and so are those whose ad account is paused by rate limits
-    (Meta's advice: stop calling a limited account and move on; the next round picks it up). Each skip is logged.
+    EXPIRED, DISABLED and ACCOUNT_INACTIVE connections are skipped, and so are those whose ad account is paused by
+    rate limits (Meta's advice: stop calling a limited account and move on; the next round picks it up). Each skip
+    is logged.
     Only ids go into the messages; the task re-reads the connection when it runs.
     """
     db.connect()
