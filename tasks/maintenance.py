@@ -3,6 +3,8 @@ stopped ad accounts (`recheck_inactive_accounts`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pymongo.errors import ConnectionFailure
 from redis.exceptions import ConnectionError as RedisConnectionError
 
@@ -43,10 +45,15 @@ def sync_all_connections() -> dict:
 )
 def refresh_tokens() -> dict:
     """Exchange tokens nearing expiry; mark those Meta refuses EXPIRED and log which tenants must re-authenticate."""
+    return _one_round_at_a_time("refresh_tokens", refresh_expiring_tokens)
+
+
+def _one_round_at_a_time(name: str, work: Callable[[], dict]) -> dict:
+    """`work()` under the Redis lock `maintenance:<name>`: a second round while one runs does nothing."""
     db.connect()
     try:
-        with held_lock("maintenance:refresh_tokens"):
-            return refresh_expiring_tokens()
+        with held_lock(f"maintenance:{name}"):
+            return work()
     except LockBusy:
         return {"skipped": "locked"}
 
@@ -65,21 +72,15 @@ def reap_crashed_runs_task() -> dict:
 
 
 # Every ACCOUNT_RECHECK_INTERVAL_MINUTES; idempotent (a node read and, at most, a status set back to ACTIVE).
-# Retried only when MongoDB or Redis is away; Graph failures wait for the next round.
+# Retried only when MongoDB or Redis is away (twice, a minute apart); Graph failures wait for the next round.
 @app.task(
     name="recheck_inactive_accounts",
     acks_late=True,
     ignore_result=False,
     autoretry_for=(ConnectionFailure, RedisConnectionError),
-    retry_backoff=60,
-    retry_backoff_max=900,
-    max_retries=3,
+    default_retry_delay=60,
+    max_retries=2,
 )
 def recheck_inactive_accounts() -> dict:
     """Read again each ad account Meta reported disabled, unsettled or closed; resume the ones active again."""
-    db.connect()
-    try:
-        with held_lock("maintenance:recheck_inactive_accounts"):
-            return recheck_inactive_accounts_now()
-    except LockBusy:
-        return {"skipped": "locked"}
+    return _one_round_at_a_time("recheck_inactive_accounts", recheck_inactive_accounts_now)

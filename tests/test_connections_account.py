@@ -17,30 +17,15 @@ from metasync.ops.fanout import fan_out
 from metasync.runs.guard import ConnectionInactive, guarded_job
 from metasync.runs.lifecycle import SyncFailed
 from metasync.settings import get_settings
-from metasync.simulator import SimConfig, SimulatorServer
 from metasync.store.accounts import AdAccountInactive, account_status_name, disable_reason_name
 from metasync.store.documents import Campaign, MetaConnection, SyncRun
-from tests.helpers import APP_ID, APP_SECRET, TOKEN
+from tests.helpers import TOKEN
+from tests.simulator_helpers import ACT, graph_server_fixture, metasync_world, sim_mutate
 
 pytestmark = pytest.mark.services
 
-ACT = "act_1000000001"
-WORLD = SimConfig(
-    campaigns=2,
-    ad_sets_per_campaign=1,
-    ads_per_ad_set=2,
-    days=3,
-    today="2026-03-15",
-    app_id=APP_ID,
-    app_secret=APP_SECRET,
-)
-
-
-@pytest.fixture
-def sim(mongo, redis_client, settings_env):
-    with SimulatorServer(WORLD.replace()) as server:
-        settings_env(META_GRAPH_URL=server.base_url)
-        yield server
+WORLD = metasync_world(campaigns=2, ad_sets_per_campaign=1, ads_per_ad_set=2, days=3)
+sim = graph_server_fixture(WORLD)
 
 
 @pytest.fixture
@@ -50,12 +35,7 @@ def sim_connection(sim):
 
 
 def set_account_status(sim, status: int, reason: int = 0) -> None:
-    answer = requests.post(
-        sim.url("/__sim/mutate"),
-        json={"action": "set_account_status", "id": ACT, "account_status": status, "disable_reason": reason},
-        timeout=5,
-    )
-    assert answer.status_code == 200, answer.text
+    sim_mutate(sim, action="set_account_status", id=ACT, account_status=status, disable_reason=reason)
 
 
 def graph_calls(sim) -> int:

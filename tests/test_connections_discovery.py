@@ -6,20 +6,18 @@ from __future__ import annotations
 import json
 
 import pytest
-import requests
 
 from metasync.connections.discovery import add_discovered, discover_ad_accounts
 from metasync.graph.client import default_client
 from metasync.graph.ratelimit import user_key_for
-from metasync.simulator import SimConfig, SimulatorServer
+from metasync.simulator import SimulatorServer
 from metasync.store.documents import AccountRoute, MetaConnection
-from tests.helpers import APP_ID, APP_SECRET, TOKEN
+from tests.helpers import TOKEN
+from tests.simulator_helpers import calls_by_route, metasync_world
 
 pytestmark = pytest.mark.services
 
-WORLD = SimConfig(
-    campaigns=1, ad_sets_per_campaign=1, ads_per_ad_set=1, days=1, accounts=5, app_id=APP_ID, app_secret=APP_SECRET
-)
+WORLD = metasync_world(campaigns=1, ad_sets_per_campaign=1, ads_per_ad_set=1, days=1, accounts=5)
 ACCOUNTS = [f"act_{1000000001 + i}" for i in range(5)]
 BUSINESS = str(4_000_000_000_000 + 1000000001)
 
@@ -29,10 +27,6 @@ def sim(mongo, redis_client, settings_env):
     with SimulatorServer(WORLD.replace()) as server:
         settings_env(META_GRAPH_URL=server.base_url, META_PAGE_SIZE="2")  # 5 accounts: three pages
         yield server
-
-
-def calls_by_route(sim) -> dict[str, int]:
-    return requests.get(sim.url("/__sim/calls"), timeout=5).json()["by_route"]
 
 
 def sim_user(sim) -> str:

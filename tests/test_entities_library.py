@@ -9,31 +9,15 @@ import requests
 from metasync.connections.registry import remove_connection, upsert_connection
 from metasync.entities.spec import CREATIVE, IMAGE, VIDEO, creative_media
 from metasync.entities.sync import LIBRARY_WATERMARK, sync_meta_connection
-from metasync.simulator import SimConfig, SimulatorServer
 from metasync.store.accounts import AdAccount
 from metasync.store.documents import Ad, MetaConnection
 from metasync.store.library import AdCreative, AdImage, AdVideo
-from tests.helpers import APP_ID, APP_SECRET, TOKEN
+from tests.helpers import TOKEN
+from tests.simulator_helpers import ACT, calls_by_route, graph_server_fixture, metasync_world, sim_mutate
 
 pytestmark = pytest.mark.services
 
-ACT = "act_1000000001"
-WORLD = SimConfig(
-    campaigns=4,
-    ad_sets_per_campaign=2,
-    ads_per_ad_set=3,
-    days=3,
-    today="2026-03-15",
-    app_id=APP_ID,
-    app_secret=APP_SECRET,
-)
-
-
-@pytest.fixture
-def sim(mongo, redis_client, settings_env):
-    with SimulatorServer(WORLD.replace()) as server:
-        settings_env(META_GRAPH_URL=server.base_url)
-        yield server
+sim = graph_server_fixture(metasync_world(campaigns=4, ad_sets_per_campaign=2, ads_per_ad_set=3, days=3))
 
 
 @pytest.fixture
@@ -47,15 +31,8 @@ def world_counts(sim) -> dict[str, int]:
     return requests.get(sim.url("/__sim/world"), timeout=5).json()["accounts"][0]["counts"]
 
 
-def calls_by_route(sim) -> dict[str, int]:
-    return requests.get(sim.url("/__sim/calls"), timeout=5).json()["by_route"]
-
-
 def rename(sim, object_id: str) -> None:
-    answer = requests.post(
-        sim.url("/__sim/mutate"), json={"action": "rename", "id": object_id, "name": "renamed"}, timeout=5
-    )
-    assert answer.status_code == 200, answer.text
+    sim_mutate(sim, action="rename", id=object_id, name="renamed")
 
 
 def test_a_full_sync_stores_every_creative_image_and_video_of_the_account(sim, synced):

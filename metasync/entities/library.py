@@ -56,13 +56,24 @@ def read_new_media(
         params = {"fields": IMAGE.fields_param(), "hashes": new_hashes[start : start + HASHES_PER_CALL]}
         stream_edge(client, token, connection, IMAGE, params, writers[IMAGE.kind])
     video_writer = writers[VIDEO.kind]
-    for video_id in unstored(VIDEO, connection.tenant_id, videos):
+    for video_id in read_nodes(
+        client, token, connection, VIDEO, unstored(VIDEO, connection.tenant_id, videos), video_writer
+    ):
+        video_writer.note_error(f"{VIDEO.level} {video_id}: used by a creative but gone from Meta")
+
+
+def read_nodes(
+    client: GraphClient, token: str, connection: MetaConnection, spec: EntitySpec, ids: list[str], writer: Any
+) -> list[str]:
+    """Read each object by id into `writer` (then flushed); returns the ids Meta no longer has."""
+    gone = []
+    for meta_id in ids:
         try:
-            video_writer.add(
+            writer.add(
                 client.fetch_node(
                     token,
-                    video_id,
-                    {"fields": VIDEO.fields_param()},
+                    meta_id,
+                    {"fields": spec.fields_param()},
                     user_id=connection.meta_user_id,
                     account_id=connection.ad_account_id,
                 )
@@ -70,5 +81,6 @@ def read_new_media(
         except InvalidRequestError as exc:
             if not is_object_gone(exc):
                 raise
-            video_writer.note_error(f"{VIDEO.level} {video_id}: used by a creative but gone from Meta")
-    video_writer.flush()
+            gone.append(meta_id)
+    writer.flush()
+    return gone

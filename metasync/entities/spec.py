@@ -56,6 +56,23 @@ class MapContext:
     seen_at: datetime | None = None
 
 
+def _synced_object(meta_id: str, payload: dict[str, Any], ctx: MapContext) -> dict[str, Any]:
+    """What every synced object stores (metasync.store.library.SyncedObject), keyed by its Meta id."""
+    return {
+        "_id": entity_key(ctx.tenant_id, meta_id),
+        "meta_id": meta_id,
+        "tenant_id": ctx.tenant_id,
+        "connection": ctx.connection_id,
+        "ad_account_id": ctx.ad_account_id,
+        "created_time": parse_meta_time(payload.get("created_time")),
+        "updated_time": parse_meta_time(payload.get("updated_time")),
+        "raw": payload,
+        "last_seen_at": ctx.seen_at or ctx.now,
+        "synced_at": ctx.now,
+        "missing_from_meta": False,
+    }
+
+
 def _common(payload: dict[str, Any], ctx: MapContext) -> dict[str, Any]:
     meta_id = payload.get("id")
     if not is_meta_id(meta_id):
@@ -64,11 +81,7 @@ def _common(payload: dict[str, Any], ctx: MapContext) -> dict[str, Any]:
     configured = payload.get("configured_status") or payload.get("status")
     recommendations = [r for r in payload.get("recommendations") or [] if isinstance(r, dict)]
     return {
-        "_id": entity_key(ctx.tenant_id, str(meta_id)),
-        "meta_id": str(meta_id),
-        "tenant_id": ctx.tenant_id,
-        "connection": ctx.connection_id,
-        "ad_account_id": ctx.ad_account_id,
+        **_synced_object(str(meta_id), payload, ctx),
         "name": payload.get("name"),
         "status": map_status(effective, configured),
         "effective_status": effective,
@@ -76,12 +89,6 @@ def _common(payload: dict[str, Any], ctx: MapContext) -> dict[str, Any]:
         "currency": ctx.currency,
         "issues": map_issues(payload.get("issues_info")),
         "recommendations": recommendations,
-        "created_time": parse_meta_time(payload.get("created_time")),
-        "updated_time": parse_meta_time(payload.get("updated_time")),
-        "raw": payload,
-        "last_seen_at": ctx.seen_at or ctx.now,
-        "synced_at": ctx.now,
-        "missing_from_meta": False,
     }
 
 
@@ -232,19 +239,9 @@ def _library_common(payload: dict[str, Any], ctx: MapContext, key_field: str) ->
     if isinstance(status, dict):  # a video's status is {"video_status": "ready", ...}
         status = status.get("video_status")
     return {
-        "_id": entity_key(ctx.tenant_id, str(key)),
-        "meta_id": str(key),
-        "tenant_id": ctx.tenant_id,
-        "connection": ctx.connection_id,
-        "ad_account_id": ctx.ad_account_id,
+        **_synced_object(str(key), payload, ctx),
         "name": payload.get("name") or payload.get("title"),
         "status": None if status is None else str(status),
-        "created_time": parse_meta_time(payload.get("created_time")),
-        "updated_time": parse_meta_time(payload.get("updated_time")),
-        "raw": payload,
-        "last_seen_at": ctx.seen_at or ctx.now,
-        "synced_at": ctx.now,
-        "missing_from_meta": False,
     }
 
 
@@ -281,44 +278,27 @@ class EntitySpec:
         return self.document._get_collection()
 
 
-CREATIVE = EntitySpec(
-    kind="creatives",
-    level="CREATIVE",
-    edge="adcreatives",
-    filter_prefix="",
-    columns=CREATIVE_COLUMNS,
-    document=AdCreative,
-    parent_keys=(),
-    count_key="creatives_synced",
-    common_fields=CREATIVE_COMMON,
-    key_field="id",
-)
+def _library_spec(
+    kind: str, edge: str, columns: tuple[Column, ...], document: type[Document], common: tuple[str, ...], key: str
+) -> EntitySpec:
+    """A creative-library kind: no filtering, no parents, keyed by `key` (metasync.entities.library)."""
+    return EntitySpec(
+        kind=kind,
+        level=kind.upper().removesuffix("S"),
+        edge=edge,
+        filter_prefix="",
+        columns=columns,
+        document=document,
+        parent_keys=(),
+        count_key=f"{kind}_synced",
+        common_fields=common,
+        key_field=key,
+    )
 
-IMAGE = EntitySpec(
-    kind="images",
-    level="IMAGE",
-    edge="adimages",
-    filter_prefix="",
-    columns=IMAGE_COLUMNS,
-    document=AdImage,
-    parent_keys=(),
-    count_key="images_synced",
-    common_fields=IMAGE_COMMON,
-    key_field="hash",
-)
 
-VIDEO = EntitySpec(
-    kind="videos",
-    level="VIDEO",
-    edge="advideos",
-    filter_prefix="",
-    columns=VIDEO_COLUMNS,
-    document=AdVideo,
-    parent_keys=(),
-    count_key="videos_synced",
-    common_fields=VIDEO_COMMON,
-    key_field="id",
-)
+CREATIVE = _library_spec("creatives", "adcreatives", CREATIVE_COLUMNS, AdCreative, CREATIVE_COMMON, "id")
+IMAGE = _library_spec("images", "adimages", IMAGE_COLUMNS, AdImage, IMAGE_COMMON, "hash")
+VIDEO = _library_spec("videos", "advideos", VIDEO_COLUMNS, AdVideo, VIDEO_COMMON, "id")
 
 AD_COLUMNS = (
     Column("ad_set_id", "adset_id", _id),

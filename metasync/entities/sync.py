@@ -19,7 +19,7 @@ from typing import Any
 
 from metasync.connections.account import refresh_account_details
 from metasync.connections.tokens import ensure_connection_access_token
-from metasync.entities.library import read_new_media, referenced_media
+from metasync.entities.library import read_new_media, read_nodes, referenced_media
 from metasync.entities.mapping import MappingError
 from metasync.entities.spec import (
     AD,
@@ -33,7 +33,7 @@ from metasync.entities.spec import (
     statuses_for,
 )
 from metasync.graph.client import GraphClient, default_client
-from metasync.graph.errors import InvalidRequestError, is_object_gone
+from metasync.graph.errors import InvalidRequestError
 from metasync.infra.clock import as_utc, now_ms, utcnow
 from metasync.runs.lifecycle import recorded_run
 from metasync.store.documents import MetaConnection, entity_key
@@ -375,23 +375,10 @@ def _confirm_missing(
 ) -> int:
     """Objects not seen by a resumed full read, each read by id: stored again if Meta has it, else DELETED."""
     unseen = [doc["meta_id"] for doc in spec.collection.find(_unseen(connection, generation), {"meta_id": 1})]
-    gone = []
-    for meta_id in unseen:
-        try:
-            writer.add(
-                client.fetch_node(
-                    token,
-                    meta_id,
-                    {"fields": spec.fields_param()},
-                    user_id=connection.meta_user_id,
-                    account_id=connection.ad_account_id,
-                )
-            )
-        except InvalidRequestError as exc:
-            if not is_object_gone(exc):
-                raise
-            gone.append(entity_key(connection.tenant_id, meta_id))
-    writer.flush()
+    gone = [
+        entity_key(connection.tenant_id, meta_id)
+        for meta_id in read_nodes(client, token, connection, spec, unseen, writer)
+    ]
     if not gone:
         return 0
     return spec.collection.update_many(

@@ -21,7 +21,7 @@ from mongoengine import (
 from metasync.infra.clock import utcnow
 from metasync.infra.crypto import decrypt_token, encrypt_token
 from metasync.store.accounts import AdAccount
-from metasync.store.library import LIBRARY_DOCUMENTS
+from metasync.store.library import LIBRARY_DOCUMENTS, SyncedObject
 
 # ACCOUNT_INACTIVE: Meta reports the ad account disabled, unsettled or closed (see metasync.store.accounts).
 CONNECTION_STATUSES = ("ACTIVE", "EXPIRED", "ERROR", "DISABLED", "ACCOUNT_INACTIVE")
@@ -151,29 +151,15 @@ def entity_key(tenant_id: str, meta_id: str) -> str:
     return f"{tenant_id}:{meta_id}"
 
 
-class _Entity(Document):
-    """Fields shared by campaigns, ad sets and ads."""
+class _Entity(SyncedObject):
+    """Fields shared by campaigns, ad sets and ads (beyond every synced object's)."""
 
-    id = StringField(primary_key=True)
-    meta_id = StringField(required=True)
-    tenant_id = StringField(required=True)
-    connection = ObjectIdField(required=True)
-    ad_account_id = StringField()
-    name = StringField()
     status = StringField(choices=INTERNAL_STATUSES)
     effective_status = StringField()
     configured_status = StringField()
     currency = StringField()
     issues = ListField(DictField())
     recommendations = ListField(DictField())
-    created_time = DateTimeField()
-    updated_time = DateTimeField()
-    raw = DictField()
-    first_seen_at = DateTimeField()
-    last_seen_at = DateTimeField()
-    synced_at = DateTimeField()
-    # Set when a full sync no longer finds the object in Meta at all.
-    missing_from_meta = BooleanField(default=False)
 
     meta = {"abstract": True}
 

@@ -17,11 +17,12 @@ from mongoengine import (
 )
 
 
-class _LibraryItem(Document):
-    """Fields shared by creatives, images and videos."""
+class SyncedObject(Document):
+    """Fields shared by every object synced from an ad account's edges: campaigns, ad sets and ads
+    (metasync.store.documents) and the library's creatives, images and videos."""
 
-    id = StringField(primary_key=True)  # "<tenant_id>:<meta_id>"
-    meta_id = StringField(required=True)  # creative id, image hash, video id
+    id = StringField(primary_key=True)  # "<tenant_id>:<meta_id>" (entity_key)
+    meta_id = StringField(required=True)  # Meta's id (an image's: its hash)
     tenant_id = StringField(required=True)
     connection = ObjectIdField(required=True)
     ad_account_id = StringField()
@@ -33,9 +34,13 @@ class _LibraryItem(Document):
     first_seen_at = DateTimeField()
     last_seen_at = DateTimeField()
     synced_at = DateTimeField()
-    # Set when a full read of the library no longer finds the object in Meta.
+    # Set when a full sync no longer finds the object in Meta at all.
     missing_from_meta = BooleanField(default=False)
 
+    meta = {"abstract": True}
+
+
+class _LibraryItem(SyncedObject):
     meta = {"abstract": True}
 
 
