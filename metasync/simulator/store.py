@@ -88,9 +88,8 @@ class ObjectStore:
             "build_seconds": round(self.build_seconds, 3),
             "accounts": accounts,
             "totals": {
-                "campaigns": sum(a["counts"]["campaigns"] for a in accounts),
-                "adsets": sum(a["counts"]["adsets"] for a in accounts),
-                "ads": sum(a["counts"]["ads"] for a in accounts),
+                kind: sum(a["counts"][kind] for a in accounts)
+                for kind in ("campaigns", "adsets", "ads", "adcreatives", "adimages", "advideos")
             },
         }
 
