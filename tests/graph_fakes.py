@@ -89,7 +89,6 @@ class FakeAccount:
         self.currency = currency
         self.edges: dict[str, list[dict[str, Any]]] = {edge: [] for edge in ENTITY_EDGES + LIBRARY_EDGES}
         self.calls: dict[str, int] = {**{edge: 0 for edge in self.edges}, "account": 0}
-        self.account_fields: dict[str, Any] = {}  # more of the account node (account_status, balance, ...)
         self.limits_seen: list[int] = []
         rsps.add_callback("GET", f"{GRAPH}/{account}", callback=self._account)
         for edge in self.edges:
@@ -106,7 +105,6 @@ class FakeAccount:
                     "currency": self.currency,
                     "timezone_name": "America/Los_Angeles",
                     "name": "Test account",
-                    **self.account_fields,
                 }
             ),
         )
@@ -250,7 +248,6 @@ class FakeInsights:
                     "currency": self.currency,
                     "timezone_name": self.timezone_name,
                     "name": "Test account",
-                    **self.account_fields,
                 }
             ),
         )
