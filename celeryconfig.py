@@ -65,6 +65,12 @@ beat_schedule = {
         "schedule": timedelta(seconds=60),
         "options": {"expires": 60},
     },
+    # Ad accounts Meta reported disabled, unsettled or closed: read again on this slow cadence (one call each).
+    "recheck-inactive-accounts": {
+        "task": "recheck_inactive_accounts",
+        "schedule": timedelta(minutes=_settings.account_recheck_interval_minutes),
+        "options": {"expires": _settings.account_recheck_interval_minutes * 60},
+    },
     "refresh-tokens": {
         "task": "refresh_tokens",
         "schedule": timedelta(days=1),

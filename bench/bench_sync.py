@@ -34,7 +34,7 @@ NAIVE_PAGE_SIZE = 25  # Graph's default page size: what code that never sets `li
 # --- what runs in the measured child processes ----------------------------------------------------------------
 def entity_sync(tenant: str, full: bool) -> dict:
     """metasync's sync, exactly as a task runs it."""
-    from metasync.entities.sync import sync_meta_connection
+    from metasync.entities.sync import ALL_SPECS, sync_meta_connection
 
     connection = bench_connection(tenant)
     started = time.perf_counter()
@@ -43,7 +43,7 @@ def entity_sync(tenant: str, full: bool) -> dict:
         "wall_s": time.perf_counter() - started,
         "calls": result["api_calls"],
         "mode": result["mode"],
-        "docs": result["campaigns_synced"] + result["ad_sets_synced"] + result["ads_synced"],
+        "docs": sum(result[spec.count_key] for spec in ALL_SPECS),
         "errors": result["errors"],
     }
 
@@ -52,8 +52,7 @@ def naive_entity_sync(tenant: str, page_size: int = NAIVE_PAGE_SIZE) -> dict:
     """The straightforward version: same Graph client and mapping, one edge after another at the default page
     size, and each object read and saved on its own through mongoengine."""
     from metasync.connections.account import refresh_account_details
-    from metasync.entities.spec import ENTITY_SPECS
-    from metasync.entities.sync import edge_params, map_context
+    from metasync.entities.sync import ALL_SPECS, edge_params, map_context
     from metasync.graph.client import default_client
 
     client = default_client().scoped()
@@ -63,7 +62,7 @@ def naive_entity_sync(tenant: str, page_size: int = NAIVE_PAGE_SIZE) -> dict:
     refresh_account_details(client, token, connection)
     ctx = map_context(connection)
     docs = 0
-    for spec in ENTITY_SPECS:
+    for spec in ALL_SPECS:
         for page in client.iter_edge_pages(
             token, f"{connection.ad_account_id}/{spec.edge}", edge_params(spec), page_size=page_size
         ):
@@ -86,9 +85,17 @@ def naive_entity_sync(tenant: str, page_size: int = NAIVE_PAGE_SIZE) -> dict:
 
 
 # --- the benchmark -------------------------------------------------------------------------------------------
+# The simulator's names of the edges a full sync reads: the entities, then the creative library.
+EDGES = ("campaigns", "adsets", "ads", "adcreatives", "adimages", "advideos")
+
+
 def min_calls(counts: dict[str, int], page_size: int) -> int:
-    """The account call plus one call per page of each edge."""
-    return 1 + sum(ceil(counts[kind] / page_size) for kind in ("campaigns", "adsets", "ads"))
+    """The account call plus one call per page of each edge (an empty edge still answers one page)."""
+    return 1 + sum(max(1, ceil(counts[kind] / page_size)) for kind in EDGES)
+
+
+def objects_of(counts: dict[str, int]) -> int:
+    return sum(counts[kind] for kind in EDGES)
 
 
 def measured(sim: SimulatorProcess, target, **kwargs) -> dict:
@@ -113,9 +120,10 @@ def run(args) -> None:
         print(env.slow_writes_note(), flush=True)
         with SimulatorProcess(*size) as sim:
             counts = sim.world()["totals"]
-            total = counts["campaigns"] + counts["adsets"] + counts["ads"]
+            total = objects_of(counts)
             print(
-                f"world: {counts['campaigns']:,} campaigns, {counts['adsets']:,} ad sets, {counts['ads']:,} ads",
+                f"world: {counts['campaigns']:,} campaigns, {counts['adsets']:,} ad sets, {counts['ads']:,} ads, "
+                f"{counts['adcreatives']:,} creatives, {counts['adimages']:,} images, {counts['advideos']:,} videos",
                 flush=True,
             )
             for latency in latencies:
@@ -161,7 +169,7 @@ def run(args) -> None:
                     env.reset_data()
                     full = measured(sim, entity_sync, tenant=TENANT, full=True)
                     first = first or full
-                    objects = counts["campaigns"] + counts["adsets"] + counts["ads"]
+                    objects = objects_of(counts)
                     print(
                         f"  scaling {factor}x ({objects:,} objects): {full['wall_s']:.1f} s, "
                         f"peak RSS {full['peak_rss_mb']} MB",

@@ -35,7 +35,19 @@ DEMO_APP_SECRET = "metasync-demo-app-secret"
 # The simulator's history is longer than any window the demo pulls.
 SIMULATED_DAYS = 30
 SUMMED = ("spend", "purchases", "leads", "revenue")
-COLLECTIONS = ("meta_connections", "campaigns", "ad_sets", "ads", "performance_snapshots", "sync_runs", "changes")
+COLLECTIONS = (
+    "meta_connections",
+    "ad_accounts",
+    "campaigns",
+    "ad_sets",
+    "ads",
+    "ad_creatives",
+    "ad_images",
+    "ad_videos",
+    "performance_snapshots",
+    "sync_runs",
+    "changes",
+)
 
 
 class DemoFailed(Exception):
@@ -271,6 +283,9 @@ class Demo:
             "campaigns": result["campaigns_synced"],
             "ad_sets": result["ad_sets_synced"],
             "ads": result["ads_synced"],
+            "creatives": result["creatives_synced"],
+            "images": result["images_synced"],
+            "videos": result["videos_synced"],
             "entity_calls": entity_calls,
             "entity_ms": entity_ms,
             "performance_rows": perf["campaigns"] + perf["ad_sets"] + perf["ads"],
@@ -299,6 +314,12 @@ class Demo:
             f"{perf['duration_ms'] / 1000:.1f} s",
         )
         self.console.print(table)
+        if full:
+            self._show_account(connection)
+            self.console.print(
+                f"Creative library: {figures['creatives']} creatives, {figures['images']} images, "
+                f"{figures['videos']} videos (ad_creatives, ad_images, ad_videos; linked from ads by creative id)."
+            )
         self.console.print(
             f"Graph calls: metasync made [bold]{result['api_calls']}[/], the simulator answered "
             f"[bold]{answered}[/] (its own count, GET /__sim/calls)."
@@ -314,6 +335,14 @@ class Demo:
         if figures["errors"]:
             self.console.print(f"[yellow]{figures['errors']} objects or rows could not be stored (see sync_runs).[/]")
         return figures
+
+    def _show_account(self, connection) -> None:
+        from metasync.connections.account import stored_account
+        from metasync.ops.status import account_line
+
+        line = account_line(stored_account(connection))
+        self.facts["account"] = line
+        self.console.print(f"Ad account (read back from ad_accounts): {line}")
 
     def _show_campaigns(self, first: dict[str, Any]) -> None:
         from metasync.store.documents import MetaConnection

@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     # Schedules become Celery timedeltas and lock lifetimes: past a week is a typo (and far past it overflows).
     meta_sync_interval_minutes: int = Field(60, alias="META_SYNC_INTERVAL_MINUTES", ge=1, le=10080)
     performance_sync_interval_minutes: int = Field(60, alias="PERFORMANCE_SYNC_INTERVAL_MINUTES", ge=1, le=10080)
+    # How often an ad account Meta reported disabled, unsettled or closed is read again to see if it is active.
+    account_recheck_interval_minutes: int = Field(60, alias="ACCOUNT_RECHECK_INTERVAL_MINUTES", ge=5, le=10080)
     # Meta keeps insights for 37 months; a longer window only gets errors back.
     performance_lookback_days: int = Field(28, alias="PERFORMANCE_LOOKBACK_DAYS", ge=1, le=1095)
     meta_rate_limit_per_hour: int = Field(180, alias="META_RATE_LIMIT_PER_HOUR", ge=1)

@@ -1,6 +1,9 @@
-"""Scheduled maintenance tasks: the entity-sync fan-out (`sync_all_connections`) and `refresh_tokens`."""
+"""Scheduled maintenance tasks: the entity-sync fan-out (`sync_all_connections`), `refresh_tokens` and the recheck of
+stopped ad accounts (`recheck_inactive_accounts`)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from pymongo.errors import ConnectionFailure
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -9,6 +12,7 @@ from metasync.celery import app
 from metasync.connections.tokens import refresh_expiring_tokens
 from metasync.infra import db
 from metasync.infra.locks import LockBusy, held_lock
+from metasync.ops.accounts import recheck_inactive_accounts as recheck_inactive_accounts_now
 from metasync.ops.fanout import locked_fan_out
 from metasync.runs.reaper import REAP_EVERY_SECONDS, reap_crashed_runs
 from metasync.settings import get_settings
@@ -41,10 +45,15 @@ def sync_all_connections() -> dict:
 )
 def refresh_tokens() -> dict:
     """Exchange tokens nearing expiry; mark those Meta refuses EXPIRED and log which tenants must re-authenticate."""
+    return _one_round_at_a_time("refresh_tokens", refresh_expiring_tokens)
+
+
+def _one_round_at_a_time(name: str, work: Callable[[], dict]) -> dict:
+    """`work()` under the Redis lock `maintenance:<name>`: a second round while one runs does nothing."""
     db.connect()
     try:
-        with held_lock("maintenance:refresh_tokens"):
-            return refresh_expiring_tokens()
+        with held_lock(f"maintenance:{name}"):
+            return work()
     except LockBusy:
         return {"skipped": "locked"}
 
@@ -60,3 +69,18 @@ def reap_crashed_runs_task() -> dict:
             return reap_crashed_runs(lambda name, args, kwargs: app.send_task(name, args=args, kwargs=kwargs))
     except LockBusy:
         return {"skipped": "locked"}
+
+
+# Every ACCOUNT_RECHECK_INTERVAL_MINUTES; idempotent (a node read and, at most, a status set back to ACTIVE).
+# Retried only when MongoDB or Redis is away (twice, a minute apart); Graph failures wait for the next round.
+@app.task(
+    name="recheck_inactive_accounts",
+    acks_late=True,
+    ignore_result=False,
+    autoretry_for=(ConnectionFailure, RedisConnectionError),
+    default_retry_delay=60,
+    max_retries=2,
+)
+def recheck_inactive_accounts() -> dict:
+    """Read again each ad account Meta reported disabled, unsettled or closed; resume the ones active again."""
+    return _one_round_at_a_time("recheck_inactive_accounts", recheck_inactive_accounts_now)

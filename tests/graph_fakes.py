@@ -75,6 +75,10 @@ def ad(meta_id: str, ad_set_id: str, campaign_id: str, **extra) -> dict[str, Any
     return base
 
 
+ENTITY_EDGES = ("campaigns", "adsets", "ads")
+LIBRARY_EDGES = ("adcreatives", "adimages", "advideos")
+
+
 class FakeAccount:
     """An ad account served through `responses`: pages honour `limit`/`after`, filters honour updated_time,
     effective_status and parent ids, like the Graph API does."""
@@ -83,8 +87,8 @@ class FakeAccount:
         self.rsps = rsps
         self.account = account
         self.currency = currency
-        self.edges: dict[str, list[dict[str, Any]]] = {"campaigns": [], "adsets": [], "ads": []}
-        self.calls: dict[str, int] = {"campaigns": 0, "adsets": 0, "ads": 0, "account": 0}
+        self.edges: dict[str, list[dict[str, Any]]] = {edge: [] for edge in ENTITY_EDGES + LIBRARY_EDGES}
+        self.calls: dict[str, int] = {**{edge: 0 for edge in self.edges}, "account": 0}
         self.limits_seen: list[int] = []
         rsps.add_callback("GET", f"{GRAPH}/{account}", callback=self._account)
         for edge in self.edges:
@@ -113,6 +117,8 @@ class FakeAccount:
             self.limits_seen.append(limit)
             start = int(query.get("after", "0") or 0)
             items = [item for item in self.edges[edge] if _matches(item, json.loads(query.get("filtering", "[]")))]
+            if "hashes" in query:  # adimages?hashes=[...]
+                items = [item for item in items if item.get("hash") in json.loads(query["hashes"])]
             page = items[start : start + limit]
             body: dict[str, Any] = {
                 "data": page,

@@ -117,3 +117,33 @@ def insights_rows(http, sim, scope=ACT, **params):
     params.setdefault("fields", INS_FIELDS)
     params.setdefault("limit", 500)
     return page_all(http, sim, f"{scope}/insights", **params)[0]
+
+
+def metasync_world(**world) -> SimConfig:
+    """A world metasync's own client can call: the test app's id and secret (appsecret_proof checked), TODAY."""
+    from tests.helpers import APP_ID, APP_SECRET
+
+    return SimConfig(**{"today": TODAY, **world}, app_id=APP_ID, app_secret=APP_SECRET)
+
+
+def graph_server_fixture(config: SimConfig):
+    """A simulator serving `config` for one test, with metasync's settings pointing at it (META_GRAPH_URL)."""
+
+    @pytest.fixture
+    def sim(mongo, redis_client, settings_env):
+        with SimulatorServer(config.replace()) as server:
+            settings_env(META_GRAPH_URL=server.base_url)
+            yield server
+
+    return sim
+
+
+def sim_mutate(server, **action) -> dict:
+    """One `/__sim/mutate` action (rename, pause, set_account_status, ...); fails the test when refused."""
+    answer = requests.post(server.url("/__sim/mutate"), json=action, timeout=5)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def calls_by_route(server) -> dict[str, int]:
+    return requests.get(server.url("/__sim/calls"), timeout=5).json()["by_route"]

@@ -53,6 +53,14 @@ def test_demo_syncs_entities_and_performance_and_shows_what_mongodb_holds(mongo,
     assert mongo.ad_sets.count_documents({"tenant_id": DEMO_TENANT}) == 6
     assert mongo.ads.count_documents({"tenant_id": DEMO_TENANT}) == 12
     assert mongo.meta_connections.count_documents({"tenant_id": DEMO_TENANT}) == 1
+    # the ad account's status line and the creative library, as stored
+    account = mongo.ad_accounts.find_one({"tenant_id": DEMO_TENANT})
+    assert account["status"] == "ACTIVE" and f"{account['ad_account_id']}: ACTIVE, USD" in out
+    creatives = mongo.ad_creatives.count_documents({"tenant_id": DEMO_TENANT})
+    images = mongo.ad_images.count_documents({"tenant_id": DEMO_TENANT})
+    videos = mongo.ad_videos.count_documents({"tenant_id": DEMO_TENANT})
+    assert creatives == 12 and images + videos >= 12
+    assert f"Creative library: {creatives} creatives, {images} images, {videos} videos" in out
     # Graph calls as counted by metasync and by the simulator agree, for both syncs
     made_answered = re.findall(r"metasync made (\d+), the simulator answered (\d+)", out)
     assert len(made_answered) == 2 and all(made == answered for made, answered in made_answered)

@@ -40,8 +40,8 @@ def test_full_sync_writes_every_entity_with_parent_links(connection, account):
 
     assert (result["campaigns_synced"], result["ad_sets_synced"], result["ads_synced"]) == (2, 2, 2)
     assert result["mode"] == "full"
-    # account details + one page per edge
-    assert result["api_calls"] == 4
+    # account details + one page per edge (campaigns, ad sets, ads, creatives, images, videos)
+    assert result["api_calls"] == 7
     ad_doc = Ad.objects.get(meta_id="111")
     assert (ad_doc.ad_set_id, ad_doc.campaign_id, ad_doc.tenant_id) == ("11", "1", "tenant-a")
     assert ad_doc.connection == connection.id
@@ -207,7 +207,7 @@ def test_expired_token_marks_connection_expired_and_leaves_others_untouched(mong
     assert MetaConnection.objects.get(id=healthy.id).status == "ACTIVE"
     assert SyncRun.objects(connection=expired.id).first().status == "FAILED"
     assert Campaign.objects(tenant_id="tenant-b").count() == 1
-    assert len(graph.calls) == 1 + 4  # no retries of a dead token
+    assert len(graph.calls) == 1 + 7  # no retries of a dead token
 
 
 def test_permission_error_marks_connection_error(connection, graph):
@@ -225,7 +225,14 @@ def test_sync_run_records_counts_and_calls(connection, account):
 
     run = SyncRun.objects(connection=connection.id).first()
     assert run.status == "SUCCESS" and run.trigger == "cli" and run.kind == "ENTITIES"
-    assert run.counts == {"campaigns_synced": 2, "ad_sets_synced": 2, "ads_synced": 2}
+    assert run.counts == {
+        "campaigns_synced": 2,
+        "ad_sets_synced": 2,
+        "ads_synced": 2,
+        "creatives_synced": 0,
+        "images_synced": 0,
+        "videos_synced": 0,
+    }
     assert run.api_calls == result["api_calls"] and run.finished_at is not None
 
 

@@ -21,6 +21,6 @@ def test_entity_sync_with_performance_adds_up_api_calls(connection, graph, today
 
     perf = result["performance"]
     assert perf["lookback"] is True and perf["campaigns"] == 1
-    assert result["api_calls"] == 4 + perf["api_calls"]
+    assert result["api_calls"] == 7 + perf["api_calls"]  # the account, three entity and three library edges
     assert perf["api_calls"] == 2 + 3  # campaign and ad-set pages, one ad report (start, poll, page)
     assert SyncRun.objects(kind="PERFORMANCE").count() == 1

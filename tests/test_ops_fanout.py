@@ -56,7 +56,7 @@ def test_fan_out_enqueues_each_connection_that_may_sync_exactly_once(connections
     assert sorted(ids) == sorted([connections["active1"], connections["active2"], connections["error"]])
     assert all(call["args"] == [call["args"][0]] and call["kwargs"] == {} for call in enqueued)  # ids only
     assert summary["enqueued"] == 3
-    assert summary["skipped"] == {"expired": 1, "disabled": 1, "paused": 1}
+    assert summary["skipped"] == {"expired": 1, "disabled": 1, "account_inactive": 0, "paused": 1}
 
 
 @pytest.mark.services

@@ -208,6 +208,7 @@ def test_every_default_as_described():
         "CELERY_BROKER_URL": "",
         "META_SYNC_INTERVAL_MINUTES": "60",
         "PERFORMANCE_SYNC_INTERVAL_MINUTES": "60",
+        "ACCOUNT_RECHECK_INTERVAL_MINUTES": "60",
         "PERFORMANCE_LOOKBACK_DAYS": "28",
         "META_RATE_LIMIT_PER_HOUR": "180",
         "META_RATE_LIMIT_MAX_WAIT_SECONDS": "30.0",

@@ -124,7 +124,7 @@ def test_fan_out_enqueues_one_task_per_active_connection_spread_over_the_interva
     result = sync_all_performance.apply().get()
 
     assert result["enqueued"] == 2
-    assert result["skipped"] == {"expired": 1, "disabled": 1, "paused": 1}
+    assert result["skipped"] == {"expired": 1, "disabled": 1, "account_inactive": 0, "paused": 1}
     assert [c["connection_id"] for c in enqueued] == [str(first.id), str(second.id)]
     # 60-minute interval, spread over 80% of it: the second starts about halfway through that window
     assert enqueued[0]["countdown"] < 30 and 1400 <= enqueued[1]["countdown"] <= 1470

@@ -1,4 +1,4 @@
-"""`metasync connections add | list | remove`: the ad-account connections."""
+"""`metasync connections add | discover | list | remove`: the ad-account connections."""
 
 from __future__ import annotations
 
@@ -26,6 +26,16 @@ def _parse_expiry(value: str | None) -> datetime | None:
     return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
 
 
+def _tenant_and_token(tenant: str, token: str) -> tuple[str, str]:
+    tenant = tenant.strip()
+    token = token.strip()
+    if not tenant:
+        raise CliError("--tenant must not be empty")
+    if not token or any(c.isspace() for c in token):
+        raise CliError("--token must be a non-empty token without spaces")
+    return tenant, token
+
+
 @connections.command("add")
 @click.option("--tenant", required=True, help="Your tenant (customer) id.")
 @click.option("--ad-account", required=True, help="Ad account id, act_<digits> or <digits>.")
@@ -37,12 +47,7 @@ def connections_add(ctx, tenant: str, ad_account: str, token: str, user_id: str 
     """Register a connection, or replace the token of an existing one (re-authentication)."""
     from metasync.connections.registry import upsert_connection
 
-    tenant = tenant.strip()
-    token = token.strip()
-    if not tenant:
-        raise CliError("--tenant must not be empty")
-    if not token or any(c.isspace() for c in token):
-        raise CliError("--token must be a non-empty token without spaces")
+    tenant, token = _tenant_and_token(tenant, token)
     expiry = _parse_expiry(expires_at)
     bootstrap(ctx.obj["verbose"])
     try:
@@ -53,6 +58,76 @@ def connections_add(ctx, tenant: str, ad_account: str, token: str, user_id: str 
         f"{'added' if created else 'updated'} connection {connection.id} "
         f"(tenant {connection.tenant_id}, {connection.ad_account_id})"
     )
+
+
+@connections.command("discover")
+@click.option("--tenant", required=True, help="Your tenant (customer) id.")
+@click.option("--token", required=True, help="Meta user access token (stored encrypted; never shown).")
+@click.option("--business", "business_id", default=None, help="Also a business's owned and client ad accounts.")
+@click.option("--all", "add_all", is_flag=True, help="Add every account found as a connection.")
+@click.option("--expires-at", default=None, help="Token expiry, ISO 8601.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per account found.")
+@click.argument("ad_accounts", nargs=-1)
+@click.pass_context
+def connections_discover(
+    ctx,
+    tenant: str,
+    token: str,
+    business_id: str | None,
+    add_all: bool,
+    expires_at: str | None,
+    as_json: bool,
+    ad_accounts: tuple[str, ...],
+):
+    """List every ad account the token can reach (status, currency), and add the chosen ones (AD_ACCOUNTS, or
+    --all) as connections sharing the token's user rate budget."""
+    from metasync.connections.discovery import add_discovered, discover_ad_accounts
+    from metasync.graph.errors import GraphError
+    from metasync.infra.logs import redact
+
+    tenant, token = _tenant_and_token(tenant, token)
+    if add_all and ad_accounts:
+        raise CliError("give either --all or ad account ids, not both")
+    expiry = _parse_expiry(expires_at)
+    bootstrap(ctx.obj["verbose"])
+    try:
+        found = discover_ad_accounts(token, business_id.strip() if business_id else None)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    except GraphError as exc:
+        raise CliError(f"Meta refused the discovery: {redact(str(exc))[:200]}") from None
+    rows = [account.as_dict() for account in found.accounts]
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, default=str))
+    else:
+        print_table(
+            ["ad account", "name", "status", "currency", "business", "found in"],
+            [
+                [
+                    r["ad_account_id"],
+                    r["name"] or "-",
+                    r["status"],
+                    r["currency"] or "-",
+                    r["business"] or "-",
+                    r["source"],
+                ]
+                for r in rows
+            ],
+            empty="no ad accounts reachable with this token",
+        )
+    if not add_all and not ad_accounts:
+        return
+    try:
+        added = add_discovered(tenant, token, found, None if add_all else list(ad_accounts), expiry)
+    except (ValueError, ConfigError) as exc:
+        raise CliError(str(exc)) from None
+    for connection, created in added:
+        click.echo(
+            f"{'added' if created else 'updated'} connection {connection.id} "
+            f"(tenant {connection.tenant_id}, {connection.ad_account_id}, user {connection.meta_user_id or '-'})",
+            err=as_json,
+        )
 
 
 @connections.command("list")

@@ -100,12 +100,14 @@ def doctor_command(ctx, live: str | None, no_workers_ok: bool, create_indexes: b
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per run, one per line.")
 @click.pass_context
 def status_command(ctx, tenant: str | None, connection_id: str | None, limit: int, as_json: bool):
-    """The latest sync runs of each connection: when, what, how long, counts, Graph calls, errors."""
+    """The latest sync runs of each connection: when, what, how long, counts, Graph calls, errors; then each ad
+    account as the last sync read it (status and why, money, currency, timezone)."""
     from metasync.cli.common import bootstrap, print_table
-    from metasync.ops.status import format_counts, format_duration, latest_runs
+    from metasync.ops.status import account_line, accounts_of, format_counts, format_duration, latest_runs
 
     bootstrap(ctx.obj["verbose"])
-    rows = latest_runs(_any_status(tenant, connection_id), limit)
+    connections = _any_status(tenant, connection_id)
+    rows = latest_runs(connections, limit)
     if as_json:
         for row in rows:
             click.echo(json.dumps(row, default=str, sort_keys=True))
@@ -129,6 +131,12 @@ def status_command(ctx, tenant: str | None, connection_id: str | None, limit: in
         ],
         empty="no connections",
     )
+    accounts = accounts_of(connections)
+    if accounts:
+        print_table(
+            ["connection", "tenant", "connection status", "ad account"],
+            [[str(c.id), c.tenant_id, c.status.lower(), account_line(accounts.get(c.id))] for c in connections],
+        )
 
 
 def _errors_cell(row: dict) -> str:

@@ -11,6 +11,7 @@ from bson.errors import InvalidId
 from metasync.graph.ids import normalize_ad_account_id
 from metasync.infra.clock import utcnow
 from metasync.store.changes import Change, ChangeSet
+from metasync.store.accounts import AdAccount
 from metasync.store.documents import (
     SYNCABLE_STATUSES,
     AccountRoute,
@@ -21,6 +22,7 @@ from metasync.store.documents import (
     PerformanceSnapshot,
     SyncRun,
 )
+from metasync.store.library import LIBRARY_DOCUMENTS
 
 
 def get_connection(connection_id: str) -> MetaConnection | None:
@@ -79,7 +81,7 @@ def remove_connection(connection: MetaConnection, purge: bool = False) -> int:
     """Delete the connection; with `purge`, also every document synced through it. Returns documents purged."""
     removed = 0
     if purge:
-        for document in (Campaign, AdSet, Ad, PerformanceSnapshot, SyncRun, Change, ChangeSet):
+        for document in (Campaign, AdSet, Ad, PerformanceSnapshot, SyncRun, AdAccount, *LIBRARY_DOCUMENTS, Change, ChangeSet):
             removed += document.objects(connection=connection.id).delete()
     connection.delete()
     return removed

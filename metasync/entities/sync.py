@@ -1,8 +1,10 @@
-"""Entity sync: streams campaigns, ad sets and ads from the Graph API into MongoDB with bulk upserts.
+"""Entity sync: streams campaigns, ad sets and ads, and the creative library (creatives, images, videos), from the
+Graph API into MongoDB with bulk upserts, after reading the ad account itself.
 
 Full sync reads every object (all statuses) and marks objects Meta no longer returns as DELETED. Incremental sync
 asks only for objects whose `updated_time` moved past the stored watermark (minus an overlap), and re-reads the
-children of any parent whose status changed (their effective status changes without their `updated_time`).
+children of any parent whose status changed (their effective status changes without their `updated_time`); the
+library follows the ads it read (metasync.entities.library).
 """
 
 from __future__ import annotations
@@ -17,10 +19,21 @@ from typing import Any
 
 from metasync.connections.account import refresh_account_details
 from metasync.connections.tokens import ensure_connection_access_token
+from metasync.entities.library import read_new_media, read_nodes, referenced_media
 from metasync.entities.mapping import MappingError
-from metasync.entities.spec import AD, AD_SET, CAMPAIGN, ENTITY_SPECS, EntitySpec, MapContext, statuses_for
+from metasync.entities.spec import (
+    AD,
+    AD_SET,
+    CAMPAIGN,
+    CREATIVE,
+    ENTITY_SPECS,
+    LIBRARY_SPECS,
+    EntitySpec,
+    MapContext,
+    statuses_for,
+)
 from metasync.graph.client import GraphClient, default_client
-from metasync.graph.errors import InvalidRequestError, is_object_gone
+from metasync.graph.errors import InvalidRequestError
 from metasync.infra.clock import as_utc, now_ms, utcnow
 from metasync.runs.lifecycle import recorded_run
 from metasync.store.documents import MetaConnection, entity_key
@@ -36,6 +49,9 @@ RESUME_WITHIN = timedelta(hours=24)
 ID_FILTER_CHUNK = 50
 
 ProgressCallback = Callable[[str, int], None]
+# The watermark that says the creative library was read whole once (then it follows the ads incrementally).
+LIBRARY_WATERMARK = "library"
+ALL_SPECS = ENTITY_SPECS + LIBRARY_SPECS
 
 
 @dataclass
@@ -44,11 +60,14 @@ class EdgeResult(WriteResult):
     marked_deleted: int = 0
     status_changed_ids: list[str] = field(default_factory=list)
     parents: dict[str, str | None] = field(default_factory=dict)  # changed id -> its campaign
+    # Creatives: the image hashes and video ids of those written (metasync.entities.library).
+    image_hashes: set[str] = field(default_factory=set)
+    video_ids: set[str] = field(default_factory=set)
 
 
 class EntityWriter(BatchWriter):
     """Maps one edge's payloads through its spec and upserts them; notes the newest `updated_time` and, when asked,
-    which stored objects changed status."""
+    which stored objects changed status; hands each ad's embedded creative to `creatives` when given."""
 
     error_event = "object_skipped"
 
@@ -58,6 +77,7 @@ class EntityWriter(BatchWriter):
         ctx: MapContext,
         track_status_changes: bool = False,
         progress: ProgressCallback | None = None,
+        creatives: EntityWriter | None = None,
     ):
         super().__init__(
             spec.collection,
@@ -71,11 +91,14 @@ class EntityWriter(BatchWriter):
         self.spec = spec
         self.ctx = ctx
         self.track_status_changes = track_status_changes
+        self.creatives = creatives
 
     def map(self, payload: Any) -> dict[str, Any]:
         if not isinstance(payload, dict):
             raise MappingError(f"expected an object, got {type(payload).__name__}")
         doc = self.spec.mapper(payload, self.ctx)
+        if self.creatives is not None and isinstance(payload.get("creative"), dict):
+            self.creatives.add(payload["creative"])
         updated = doc.get("updated_time")
         if updated and (self.result.max_updated is None or updated > self.result.max_updated):
             self.result.max_updated = updated
@@ -85,6 +108,10 @@ class EntityWriter(BatchWriter):
         return f"{self.spec.level} {_payload_id(payload)}: {exc}"
 
     def before_write(self, docs: list[dict[str, Any]]) -> None:
+        if self.spec is CREATIVE:
+            hashes, videos = referenced_media(docs)
+            self.result.image_hashes |= hashes
+            self.result.video_ids |= videos
         if self.track_status_changes:
             for doc in status_changes(self.collection, docs):
                 self.result.status_changed_ids.append(doc["meta_id"])
@@ -121,7 +148,10 @@ def map_context(connection: MetaConnection, now: datetime | None = None) -> MapC
 def edge_params(
     spec: EntitySpec, since: datetime | None = None, parent_filter: tuple[str, list[str]] | None = None
 ) -> dict[str, Any]:
-    """Query for an entity edge: all statuses (so archived/deleted objects come back), optionally changed since."""
+    """Query for an entity edge: all statuses (so archived/deleted objects come back), optionally changed since.
+    The library's edges take no filtering: only their fields."""
+    if not spec.filter_prefix:
+        return {"fields": spec.fields_param()}
     filtering: list[dict[str, Any]] = [
         {"field": f"{spec.filter_prefix}.effective_status", "operator": "IN", "value": statuses_for(spec)},
     ]
@@ -244,9 +274,11 @@ def sync_meta_connection(
     trigger: str = "manual",
     progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
-    """Sync every campaign, ad set and ad of one connection; returns counts, duration_ms and api_calls.
+    """Sync the ad account, then every campaign, ad set, ad and the creative library of one connection; returns
+    counts, duration_ms and api_calls.
 
-    Raises SyncFailed when the connection as a whole cannot be synced (its status and reason are stored first).
+    Raises SyncFailed when the connection as a whole cannot be synced (its status and reason are stored first),
+    also when Meta reports the ad account disabled, unsettled or closed (before any edge is read).
     """
     client = (client or default_client()).scoped()
     incremental = not full and all(_watermark(connection, spec) for spec in ENTITY_SPECS)
@@ -267,12 +299,14 @@ def sync_meta_connection(
 
 
 def _advance_watermarks(connection: MetaConnection, results: dict[str, EdgeResult], now: datetime) -> None:
-    """The highest `updated_time` read per kind becomes the next incremental sync's starting point."""
+    """The highest `updated_time` read per kind becomes the next incremental sync's starting point (the library's:
+    when it was read)."""
     watermarks = dict(connection.watermarks or {})
     for spec in ENTITY_SPECS:
         seen = results[spec.kind].max_updated
         old = _watermark(connection, spec)
         watermarks[spec.kind] = max(filter(None, (seen, old)), default=None) or now
+    watermarks[LIBRARY_WATERMARK] = now
     MetaConnection.objects(id=connection.id).update_one(
         set__watermarks=watermarks,
         set__last_synced_at=utcnow(),
@@ -283,27 +317,24 @@ def _advance_watermarks(connection: MetaConnection, results: dict[str, EdgeResul
 
 
 def _counts(results: dict[str, EdgeResult]) -> dict[str, int]:
-    return {spec.count_key: results[spec.kind].written if spec.kind in results else 0 for spec in ENTITY_SPECS}
+    return {spec.count_key: results[spec.kind].written if spec.kind in results else 0 for spec in ALL_SPECS}
 
 
 def _sync_full(
     client: GraphClient, token: str, connection: MetaConnection, ctx: MapContext, progress: ProgressCallback | None
 ) -> dict[str, EdgeResult]:
-    """All three edges at once (the rate limiter governs every call), resuming an interrupted full sync where it
-    stopped; once every edge was read to its end, sweep what Meta no longer has."""
+    """The three entity edges at once, then the library's three (the rate limiter governs every call), resuming an
+    interrupted full sync where it stopped; once every edge was read to its end, sweep what Meta no longer has."""
     checkpoint = FullSyncCheckpoint(connection, ctx.now)
     ctx = replace(ctx, seen_at=checkpoint.generation)
-    writers = {spec.kind: EntityWriter(spec, ctx, progress=_locked(progress)) for spec in ENTITY_SPECS}
-    with ThreadPoolExecutor(max_workers=len(ENTITY_SPECS), thread_name_prefix="edge") as pool:
-        futures = [
-            pool.submit(
-                _stream_edge, client, token, connection, spec, edge_params(spec), writers[spec.kind], checkpoint
-            )
-            for spec in ENTITY_SPECS
-        ]
-        for future in futures:
-            future.result()
+    writers = {spec.kind: EntityWriter(spec, ctx, progress=_locked(progress)) for spec in ALL_SPECS}
+    for specs in (ENTITY_SPECS, LIBRARY_SPECS):
+        _stream_edges_at_once(client, token, connection, specs, writers, checkpoint)
     results = {kind: writer.result for kind, writer in writers.items()}
+    for spec in LIBRARY_SPECS:
+        # After a resumed read an unseen item may hide behind a stale cursor, and images cannot be read one by one:
+        # the library is swept only by a read that ran start to end.
+        results[spec.kind].marked_deleted = 0 if checkpoint.resumed else _sweep_missing(spec, connection, ctx.seen_at)
     for spec in ENTITY_SPECS:
         if checkpoint.resumed:  # a resumed read may have missed objects behind a stale cursor: ask Meta about each
             results[spec.kind].marked_deleted = _confirm_missing(
@@ -313,6 +344,25 @@ def _sync_full(
             results[spec.kind].marked_deleted = _sweep_missing(spec, connection, checkpoint.generation)
     checkpoint.clear()
     return results
+
+
+def _stream_edges_at_once(
+    client: GraphClient,
+    token: str,
+    connection: MetaConnection,
+    specs: tuple[EntitySpec, ...],
+    writers: dict[str, EntityWriter],
+    checkpoint: FullSyncCheckpoint | None,
+) -> None:
+    with ThreadPoolExecutor(max_workers=len(specs), thread_name_prefix="edge") as pool:
+        futures = [
+            pool.submit(
+                _stream_edge, client, token, connection, spec, edge_params(spec), writers[spec.kind], checkpoint
+            )
+            for spec in specs
+        ]
+        for future in futures:
+            future.result()
 
 
 def _confirm_missing(
@@ -325,23 +375,10 @@ def _confirm_missing(
 ) -> int:
     """Objects not seen by a resumed full read, each read by id: stored again if Meta has it, else DELETED."""
     unseen = [doc["meta_id"] for doc in spec.collection.find(_unseen(connection, generation), {"meta_id": 1})]
-    gone = []
-    for meta_id in unseen:
-        try:
-            writer.add(
-                client.fetch_node(
-                    token,
-                    meta_id,
-                    {"fields": spec.fields_param()},
-                    user_id=connection.meta_user_id,
-                    account_id=connection.ad_account_id,
-                )
-            )
-        except InvalidRequestError as exc:
-            if not is_object_gone(exc):
-                raise
-            gone.append(entity_key(connection.tenant_id, meta_id))
-    writer.flush()
+    gone = [
+        entity_key(connection.tenant_id, meta_id)
+        for meta_id in read_nodes(client, token, connection, spec, unseen, writer)
+    ]
     if not gone:
         return 0
     return spec.collection.update_many(
@@ -353,10 +390,14 @@ def _confirm_missing(
 def _sync_incremental(
     client: GraphClient, token: str, connection: MetaConnection, ctx: MapContext, progress: ProgressCallback | None
 ) -> dict[str, EdgeResult]:
-    """Changed objects only, parents first; children of parents whose status changed are re-read too."""
-    writers = {}
+    """Changed objects only, parents first; children of parents whose status changed are re-read too. Then the
+    library: the creatives of the ads read and the images and videos they use that are new (read whole instead
+    when it never was)."""
+    library_read = isinstance((connection.watermarks or {}).get(LIBRARY_WATERMARK), datetime)
+    writers = {spec.kind: EntityWriter(spec, ctx, progress=progress) for spec in LIBRARY_SPECS}
     for spec in ENTITY_SPECS:
-        writer = EntityWriter(spec, ctx, track_status_changes=spec is not AD, progress=progress)
+        creatives = writers[CREATIVE.kind] if spec is AD and library_read else None
+        writer = EntityWriter(spec, ctx, track_status_changes=spec is not AD, progress=progress, creatives=creatives)
         since = _watermark(connection, spec) - WATERMARK_OVERLAP
         _stream_edge(client, token, connection, spec, edge_params(spec, since), writer)
         writers[spec.kind] = writer
@@ -376,6 +417,14 @@ def _sync_incremental(
             for start in range(0, len(ids), ID_FILTER_CHUNK):
                 chunk = ids[start : start + ID_FILTER_CHUNK]
                 _stream_edge(client, token, connection, spec, edge_params(spec, None, (parent_field, chunk)), writer)
+    if library_read:
+        writers[CREATIVE.kind].flush()
+        result = writers[CREATIVE.kind].result
+        read_new_media(client, token, connection, (result.image_hashes, result.video_ids), writers, _stream_edge)
+    else:
+        _stream_edges_at_once(client, token, connection, LIBRARY_SPECS, writers, None)
+        for spec in LIBRARY_SPECS:
+            writers[spec.kind].result.marked_deleted = _sweep_missing(spec, connection, ctx.now)
     return {kind: writer.result for kind, writer in writers.items()}
 
 

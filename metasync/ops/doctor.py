@@ -294,9 +294,18 @@ def check_connections(settings: Settings, connections: list) -> Check:
         problems.append(f"tenants that must re-authenticate: {', '.join(expired)}")
     if by_status.get("ERROR"):
         problems.append(f"{by_status['ERROR']} in ERROR (see `metasync connections list`)")
+    stopped = [c for c in connections if c.status == "ACCOUNT_INACTIVE"]
+    if stopped:
+        listed = "; ".join(f"{c.ad_account_id} ({c.tenant_id}): {c.last_error or 'inactive'}" for c in stopped[:5])
+        problems.append(f"{len(stopped)} ad accounts stopped by Meta, syncs paused until active: {listed}")
     if stale:
         problems.append(f"{len(stale)} active not synced for over {STALE_INTERVALS} intervals")
-    data = {"by_status": by_status, "reauthenticate": expired, "stale": [str(c.id) for c in stale]}
+    data = {
+        "by_status": by_status,
+        "reauthenticate": expired,
+        "stale": [str(c.id) for c in stale],
+        "accounts_inactive": [str(c.id) for c in stopped],
+    }
     if problems:
         return Check("connections", WARN, f"{counts}; " + "; ".join(problems), data)
     return Check("connections", PASS, counts, data)

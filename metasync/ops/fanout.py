@@ -63,8 +63,9 @@ def fan_out(
 ) -> dict[str, Any]:
     """Enqueue `task(connection_id, **kwargs)` once per connection that may sync; returns a summary.
 
-    EXPIRED and DISABLED connections are skipped, and so are those whose ad account is paused by rate limits
-    (Meta's advice: stop calling a limited account and move on; the next round picks it up). Each skip is logged.
+    EXPIRED, DISABLED and ACCOUNT_INACTIVE connections are skipped, and so are those whose ad account is paused by
+    rate limits (Meta's advice: stop calling a limited account and move on; the next round picks it up). Each skip
+    is logged.
     Only ids go into the messages; the task re-reads the connection when it runs.
     """
     db.connect()
@@ -76,7 +77,7 @@ def fan_out(
         window = min(window, max_spread_seconds)
 
     rows = MetaConnection.objects.only("id", "tenant_id", "ad_account_id", "status").order_by("id").as_pymongo()
-    skipped = {"expired": 0, "disabled": 0, "paused": 0}
+    skipped = {"expired": 0, "disabled": 0, "account_inactive": 0, "paused": 0}
     ready: list[str] = []
     for row in rows:
         fields = {
@@ -87,7 +88,7 @@ def fan_out(
         }
         status = row.get("status") or "ACTIVE"
         if status not in SYNCABLE_STATUSES:
-            skipped[status.lower()] += 1
+            skipped[status.lower()] = skipped.get(status.lower(), 0) + 1
             log.info(
                 "connection %s is %s; not enqueued",
                 fields["connection_id"],
@@ -131,6 +132,7 @@ def fan_out(
             "enqueued": len(ready),
             "skipped_expired": skipped["expired"],
             "skipped_disabled": skipped["disabled"],
+            "skipped_account_inactive": skipped["account_inactive"],
             "skipped_paused": skipped["paused"],
             "spread_seconds": round(window),
         },

@@ -4,7 +4,8 @@
 SUCCESS or PARTIAL (some objects skipped), or FAILED with the error (also when the Python code itself crashes);
 while it runs it beats in Redis, and a run whose process dies is marked CRASHED by the reaper (`runs/reaper.py`).
 A token Meta rejects marks the connection EXPIRED; a permission Meta denies, or a stored token that cannot be
-decrypted, marks it ERROR; all become `SyncFailed`, which callers report without retrying (the other connections
+decrypted, marks it ERROR; an ad account Meta reports disabled, unsettled or closed marks it ACCOUNT_INACTIVE; all
+become `SyncFailed`, which callers report without retrying (the other connections
 go on).
 """
 
@@ -22,13 +23,14 @@ from metasync.graph.errors import GraphPermissionError, TokenError
 from metasync.infra.clock import now_ms, utcnow
 from metasync.infra.crypto import TokenUnreadable
 from metasync.runs.heartbeat import beating
+from metasync.store.accounts import AdAccountInactive
 from metasync.store.documents import MetaConnection, SyncRun
 from metasync.store.writer import MAX_STORED_ERRORS
 
 log = logging.getLogger(__name__)
 
 # The `event` field of each kind's log lines, as alerts name them: <prefix>_started, _finished, _failed.
-EVENT_PREFIXES = {"ENTITIES": "sync", "PERFORMANCE": "performance", "ENTITY": "entity_sync"}
+EVENT_PREFIXES = {"ENTITIES": "sync", "PERFORMANCE": "performance", "ENTITY": "entity_sync", "ACCOUNT": "account_check"}
 
 
 class SyncFailed(Exception):
@@ -161,7 +163,7 @@ def _lifecycle(
     )
     try:
         yield run
-    except (TokenError, TokenUnreadable, GraphPermissionError) as exc:
+    except (TokenError, TokenUnreadable, GraphPermissionError, AdAccountInactive) as exc:
         status, reason, message = _connection_failure(exc, connection.ad_account_id)
         connection.mark(status, reason)
         run._failed(exc)
@@ -181,6 +183,8 @@ def _connection_failure(exc: Exception, account: str) -> tuple[str, str, str]:
             f"access token rejected by Meta: {exc.message or exc}",
             f"access token expired or invalid for {account}; re-authenticate",
         )
+    if isinstance(exc, AdAccountInactive):
+        return "ACCOUNT_INACTIVE", str(exc), str(exc)
     if isinstance(exc, TokenUnreadable):
         return (
             "ERROR",

@@ -27,6 +27,8 @@ def redo(run: SyncRun) -> tuple[str, list[Any], dict[str, Any]]:
     """The task, by name, that does the crashed run's work again."""
     target = dict(run.target or {})
     connection_id = str(run.connection)
+    if run.kind == "ACCOUNT":  # the recheck of stopped ad accounts: the next round does it
+        return "recheck_inactive_accounts", [], {}
     if run.kind == "ENTITY":
         return "sync_entity", [connection_id, target.get("level"), target.get("object_id")], {}
     if run.kind == "CHANGES":  # the change set again: what it applied is read from Meta, never resent blind

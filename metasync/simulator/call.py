@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -18,6 +19,21 @@ def first_values(pairs: Iterable[tuple[str, str]], params: dict[str, str] | None
     for k, v in pairs:
         params.setdefault(k, v)
     return params
+
+
+def comma_fields(raw: str) -> str:
+    """`fields` as the comma list every reader parses: Graph also takes a JSON array of names (the official SDKs
+    send one in POST bodies, e.g. `["ad_id","spend"]`); anything else is left as sent."""
+    text = raw.strip()
+    if not text.startswith("["):
+        return raw
+    try:
+        names = json.loads(text)
+    except ValueError:
+        return raw
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        return raw
+    return ",".join(name.strip() for name in names)
 
 
 class Call:
@@ -46,6 +62,8 @@ class Call:
         self.method = method
         self.path = path
         self.params = params
+        if "fields" in params:
+            params["fields"] = comma_fields(params["fields"])
         self.query_pairs = query_pairs  # as sent, for paging links
         self.base_url = base_url
         self.version: str | None = None

@@ -16,6 +16,7 @@ from .errors import SimulatedGraphError
 from .faults import Faults
 from .report_runs import ReportRuns
 from .routing import ACCOUNT, OBJECT, REPORT_RUN, GraphRouter, endpoints, split_version, version_tuple
+from .schema import BUSINESS
 from .stats import CallStats
 from .usage import UsageMeter
 from .world import World
@@ -104,7 +105,7 @@ class GraphDispatcher:
             call.account = call.target.account
         elif kind == OBJECT:
             call.target = self.world.get(head)
-            if call.target is not None:
+            if call.target is not None and call.target["_kind"] != BUSINESS:  # a business spans accounts
                 call.account = self.world.account_of(call.target)
 
     def _run(self, call: Call) -> Any:

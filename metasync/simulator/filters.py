@@ -117,7 +117,7 @@ def _filter_value(raw_field: str, fname: str, op: str, value: Any) -> Any:
 
 
 def _is_self_or_parent(kind: str, other: str) -> bool:
-    if kind == CREATIVE or other == CREATIVE:
+    if kind not in _LEVEL or other not in _LEVEL:  # creatives, images and videos have no parents to filter on
         return kind == other
     return _LEVEL[other] <= _LEVEL[kind]
 

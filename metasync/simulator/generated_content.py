@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from .schema import CREATIVE
+from .schema import CREATIVE, IMAGE, VIDEO
 from .vocabulary import CITIES, COUNTRIES, CTAS, INTERESTS, REGIONS
 
 
@@ -109,9 +109,58 @@ def random_creative(rng: random.Random, account: dict, crid: str, aid: str, prod
             "call_to_action_types": [cta],
             "link_urls": [{"website_url": link}],
         }
+        media = {"videos": [{"video_id": creative["video_id"]}]} if video else {"images": [{"hash": image_hash}]}
+        creative["asset_feed_spec"].update(media)
     if rng.random() < 0.4:
         creative["instagram_permalink_url"] = f"https://www.instagram.com/p/{image_hash[:11]}/"
     return creative
+
+
+def media_image(account: dict, creative: dict, created: int, updated: int) -> dict:
+    """The ad image a creative shows (AdImage: id `<account digits>:<hash>`, paged in upload order)."""
+    image_hash = creative["image_hash"]
+    portrait = int(image_hash[:2], 16) % 2 == 1
+    return {
+        "_kind": IMAGE,
+        "_account": account["id"],
+        "_key": int(creative["id"]),
+        "_created_ts": created,
+        "_updated_ts": updated,
+        "id": f"{account['account_id']}:{image_hash}",
+        "account_id": account["account_id"],
+        "hash": image_hash,
+        "name": f"{creative['name']}.jpg",
+        "url": creative["image_url"],
+        "url_128": f"https://scontent.example.com/i/{image_hash}_128.jpg",
+        "permalink_url": f"https://www.facebook.com/ads/image/?d={image_hash}",
+        "width": 1080,
+        "height": 1350 if portrait else 1080,
+        "original_width": 2160,
+        "original_height": 2700 if portrait else 2160,
+        "status": "ACTIVE",
+        "created_time": creative["created_time"],
+        "updated_time": creative["updated_time"],
+    }
+
+
+def media_video(account: dict, creative: dict, created: int, updated: int) -> dict:
+    """The ad video a creative plays (AdVideo), 6 to 59 seconds long."""
+    video_id = creative["video_id"]
+    video_data = creative["object_story_spec"]["video_data"]
+    return {
+        "_kind": VIDEO,
+        "_account": account["id"],
+        "_created_ts": created,
+        "_updated_ts": updated,
+        "id": video_id,
+        "title": video_data["title"],
+        "length": float(6 + int(video_id) % 54) + 0.5,
+        "picture": video_data["image_url"],
+        "permalink_url": f"/{account['account_id']}/videos/{video_id}/",
+        "status": {"video_status": "ready", "processing_progress": 100},
+        "created_time": creative["created_time"],
+        "updated_time": creative["updated_time"],
+    }
 
 
 def insights_profile(rng: random.Random, camp: dict, video: bool, start: int, stop: int) -> tuple:

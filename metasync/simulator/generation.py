@@ -6,8 +6,8 @@ import random
 from dataclasses import dataclass
 from datetime import date
 
-from .generated_content import insights_profile, random_creative, random_targeting
-from .schema import ACCOUNT, AD, ADSET, CAMPAIGN, CREATIVE
+from .generated_content import insights_profile, media_image, media_video, random_creative, random_targeting
+from .schema import ACCOUNT, AD, ADSET, BUSINESS, CAMPAIGN, CREATIVE, IMAGE, VIDEO
 from .statuses import effective_status
 from .store import ObjectStore
 from .vocabulary import (
@@ -107,12 +107,29 @@ class WorldBuilder:
     def build(self) -> None:
         cfg = self.config
         digits = int(cfg.account_id.removeprefix("act_"))
+        business = self._business(digits)
         for a in range(max(1, cfg.accounts)):
             rng = random.Random(f"{cfg.seed}:account:{a}")
-            self._build_account(rng, digits + a, a)
+            account = self._build_account(rng, digits + a, a)
+            account["_business_id"] = business["id"]
+            # Every other account belongs to a client of the business (its `client_ad_accounts`), the rest it owns.
+            business["_client_ad_accounts" if a % 2 else "_owned_ad_accounts"].append(account["id"])
+
+    def _business(self, digits: int) -> dict:
+        business = {
+            "_kind": BUSINESS,
+            "id": str(4_000_000_000_000 + digits),
+            "name": "Simulated Business",
+            "verification_status": "verified",
+            "created_time": self.clock.fmt_time(self.clock.day_start_ts(self.window_start - 500) + 3600 * 9),
+            "_owned_ad_accounts": [],
+            "_client_ad_accounts": [],
+        }
+        self.store.objects[business["id"]] = business
+        return business
 
     # ------------------------------------------------------------ accounts
-    def _build_account(self, rng: random.Random, digits: int, index: int) -> None:
+    def _build_account(self, rng: random.Random, digits: int, index: int) -> dict:
         cfg = self.config
         account = self._account(digits, index)
         self.store.add_account(account)
@@ -130,6 +147,20 @@ class WorldBuilder:
         for kind in (CAMPAIGN, ADSET, AD):
             for obj in account["_lists"][kind]:
                 obj["effective_status"] = effective_status(self.store.objects, obj)
+        self._media_library(account)
+        return account
+
+    def _media_library(self, account: dict) -> None:
+        """The account's images and videos: the ones its creatives use (derived from them, no random draws, so the
+        rest of the world is unchanged), in id order as the edges page them."""
+        for creative in account["_lists"][CREATIVE]:
+            times = (creative["_created_ts"], creative["_updated_ts"])
+            if creative.get("image_hash"):
+                self.store.add(account, media_image(account, creative, *times))
+            if creative.get("video_id"):
+                self.store.add(account, media_video(account, creative, *times))
+        account["_lists"][IMAGE].sort(key=lambda image: image["_key"])
+        account["_lists"][VIDEO].sort(key=lambda video: int(video["id"]))
 
     def _account(self, digits: int, index: int) -> dict:
         cfg = self.config
@@ -145,13 +176,14 @@ class WorldBuilder:
             "disable_reason": 0,
             "business_name": "Simulated Business",
             "spend_cap": "0",
-            "balance": "0",
+            "amount_spent": str(2_500_000 + 100_000 * index),
+            "balance": str(4_217 + index),
             "min_daily_budget": 100,
             "owner": str(3_000_000_000_000 + digits),
             "age": 400.0,
             "is_personal": 0,
             "created_time": self.clock.fmt_time(created),
-            "_lists": {CAMPAIGN: [], ADSET: [], AD: [], CREATIVE: []},
+            "_lists": {CAMPAIGN: [], ADSET: [], AD: [], CREATIVE: [], IMAGE: [], VIDEO: []},
         }
 
     # ----------------------------------------------------------- campaigns

@@ -11,17 +11,20 @@ from .statuses import refresh_subtree
 from .world import World
 
 STATUS_ACTIONS = {"pause": "PAUSED", "activate": "ACTIVE", "archive": "ARCHIVED", "delete": "DELETED"}
+ACCOUNT_ACTIONS = ("add_spend", "set_account_status")
 
 
 def mutate(world: World, action: str, object_id: str, **kw) -> dict:
     """Apply one mutation; returns the changed object. A rename or status change sets updated_time to now."""
     with world.lock:
         obj = world.get(object_id)
-        if obj is None or obj["_kind"] == ACCOUNT and action != "add_spend":
+        if obj is None or obj["_kind"] == ACCOUNT and action not in ACCOUNT_ACTIONS:
             raise KeyError(object_id)
         now = int(time.time())
         if action == "add_spend":
             obj = _add_spend(world, obj, kw)
+        elif action == "set_account_status":
+            _set_account_status(obj, kw)
         else:
             _change(world, obj, action, kw)
             obj["_updated_ts"] = now
@@ -42,6 +45,16 @@ def _change(world: World, obj: dict, action: str, kw: dict) -> None:
         refresh_subtree(world.objects, obj)
     else:
         raise ValueError(f"unknown action {action!r}")
+
+
+def _set_account_status(account: dict, kw: dict) -> None:
+    """Meta disables, closes or re-enables an ad account: `account_status` (1 active, 2 disabled, 3 unsettled ...)
+    and, with it, `disable_reason` (0 when none)."""
+    try:
+        account["account_status"] = int(kw["account_status"])
+        account["disable_reason"] = int(kw.get("disable_reason", 0))
+    except (KeyError, TypeError, ValueError):
+        raise ValueError("set_account_status needs an integer 'account_status'") from None
 
 
 def _add_spend(world: World, obj: dict, kw: dict) -> dict:

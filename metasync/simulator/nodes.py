@@ -14,7 +14,7 @@ from .fields import parse_fields
 from .filters import parse_edge_filters
 from .paging import Pager
 from .rendering import NodeRenderer, check_fields, select_fields
-from .schema import ACCOUNT, AD, ADSET, CAMPAIGN, CHILD_EDGES, CREATIVE, EDGE_KIND, NODE_TYPE
+from .schema import ACCOUNT, AD, ADSET, CAMPAIGN, CHILD_EDGES, CREATIVE, EDGE_KIND, IMAGE, NODE_TYPE
 from .world import World
 
 
@@ -48,10 +48,13 @@ class GraphNodes:
         )
 
     def my_ad_accounts(self, call: Call) -> dict:
+        return self._account_page(call, self.world.accounts)
+
+    def _account_page(self, call: Call, accounts: list[dict]) -> dict:
+        """Ad accounts in account-id order (the user's, or a business's owned or client ones)."""
         spec = parse_fields(call.params.get("fields", ""))
         check_fields(ACCOUNT, spec)
         limit = self.pager.limit(call)
-        accounts = self.world.accounts
         keys = [int(a["account_id"]) for a in accounts]
         return self.pager.object_page(
             call, accounts, keys, limit, lambda a: self.renderer.render(a, spec), backwards=False
@@ -79,6 +82,8 @@ class GraphNodes:
             raise nonexisting_field(call.edge, NODE_TYPE[obj["_kind"]])
         if child == CREATIVE:  # /<ad>/adcreatives: the ad's creative
             return self._creative_edge(call, obj)
+        if child == ACCOUNT:  # /<business>/owned_ad_accounts, /<business>/client_ad_accounts
+            return self._account_page(call, [self.world.accounts_by_id[i] for i in obj[f"_{call.edge}"]])
         return self.list_edge(call, obj, child)
 
     def object_insights(self, call: Call) -> dict:
@@ -100,11 +105,23 @@ class GraphNodes:
         if eff is not None and not isinstance(eff, list):
             raise invalid_param("(#100) param effective_status must be an array")
         filters = parse_edge_filters(kind, filtering, eff)
+        if kind == IMAGE:
+            filters += self._image_hashes(call)
         objs, keys = world.edge_list(scope, kind, filters)
         body = self.pager.object_page(call, objs, keys, limit, lambda o: self.renderer.render(o, spec))
         if call.params.get("summary") in ("true", "1", "total_count", '["total_count"]'):
             body["summary"] = {"total_count": len(objs)}
         return body
+
+    @staticmethod
+    def _image_hashes(call: Call) -> tuple:
+        """`adimages?hashes=["<hash>", ...]`: only those images (Meta's way to look images up)."""
+        hashes = json_param(call, "hashes")
+        if hashes is None:
+            return ()
+        if not isinstance(hashes, list):
+            raise invalid_param("(#100) param hashes must be an array")
+        return (("self", "hash", "IN", tuple(str(h) for h in hashes)),)
 
     def _creative_edge(self, call: Call, ad: dict) -> dict:
         spec = parse_fields(call.params.get("fields", ""))

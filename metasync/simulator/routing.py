@@ -90,7 +90,7 @@ GRAPH_ROUTES = Map(
             endpoint=serves("act/insights", ACCOUNT, GET="account_insights", POST="create_report_run"),
         ),
         Rule(
-            "/<act:head>/<any(campaigns, adsets, ads, adcreatives):edge>",
+            "/<act:head>/<any(campaigns, adsets, ads, adcreatives, adimages, advideos):edge>",
             endpoint=serves("act", ACCOUNT, GET="account_edge", other="reject_account_edge_method"),
         ),
         Rule(

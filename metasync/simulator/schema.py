@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+from .node_fields import DOCUMENTED_FIELDS
+
 CAMPAIGN, ADSET, AD, CREATIVE, ACCOUNT = "campaign", "adset", "ad", "creative", "account"
-EDGE_KIND = {"campaigns": CAMPAIGN, "adsets": ADSET, "ads": AD, "adcreatives": CREATIVE}
-NODE_TYPE = {CAMPAIGN: "Campaign", ADSET: "AdSet", AD: "Ad", CREATIVE: "AdCreative", ACCOUNT: "AdAccount"}
+IMAGE, VIDEO, BUSINESS = "image", "video", "business"
+EDGE_KIND = {
+    "campaigns": CAMPAIGN,
+    "adsets": ADSET,
+    "ads": AD,
+    "adcreatives": CREATIVE,
+    "adimages": IMAGE,
+    "advideos": VIDEO,
+}
+NODE_TYPE = {
+    CAMPAIGN: "Campaign",
+    ADSET: "AdSet",
+    AD: "Ad",
+    CREATIVE: "AdCreative",
+    ACCOUNT: "AdAccount",
+    IMAGE: "AdImage",
+    VIDEO: "AdVideo",
+    BUSINESS: "Business",
+}
 WEBHOOK_LEVEL = {CAMPAIGN: "CAMPAIGN", ADSET: "AD_SET", AD: "AD", CREATIVE: "CREATIVE"}
 
 CAMPAIGN_EFFECTIVE = ("ACTIVE", "PAUSED", "DELETED", "ARCHIVED", "IN_PROCESS", "WITH_ISSUES")
@@ -20,7 +39,12 @@ ALL_EFFECTIVE = AD_EFFECTIVE
 EFFECTIVE_BY_KIND = {CAMPAIGN: CAMPAIGN_EFFECTIVE, ADSET: ADSET_EFFECTIVE, AD: AD_EFFECTIVE}
 HIDDEN_BY_DEFAULT = frozenset({"DELETED", "ARCHIVED"})
 # The child edges of a node: /<campaign>/adsets, /<adset>/ads, /<ad>/adcreatives (the ad's creative)
-CHILD_EDGES = {CAMPAIGN: {"adsets": ADSET, "ads": AD}, ADSET: {"ads": AD}, AD: {"adcreatives": CREATIVE}}
+CHILD_EDGES = {
+    CAMPAIGN: {"adsets": ADSET, "ads": AD},
+    ADSET: {"ads": AD},
+    AD: {"adcreatives": CREATIVE},
+    BUSINESS: {"owned_ad_accounts": ACCOUNT, "client_ad_accounts": ACCOUNT},
+}
 
 COMMON_FIELDS = (
     "id",
@@ -34,7 +58,9 @@ COMMON_FIELDS = (
     "issues_info",
     "recommendations",
 )
-VALID_FIELDS: dict[str, frozenset[str]] = {
+# The fields the world models (answered when the object has a value); every other documented field is accepted and
+# omitted (see VALID_FIELDS at the end).
+MODELED_FIELDS: dict[str, frozenset[str]] = {
     ACCOUNT: frozenset(
         {
             "id",
@@ -46,8 +72,10 @@ VALID_FIELDS: dict[str, frozenset[str]] = {
             "account_status",
             "disable_reason",
             "business_name",
+            "business",
             "created_time",
             "spend_cap",
+            "amount_spent",
             "balance",
             "owner",
             "min_daily_budget",
@@ -144,7 +172,31 @@ VALID_FIELDS: dict[str, frozenset[str]] = {
             "actor_id",
         }
     ),
+    IMAGE: frozenset(
+        {
+            "id",
+            "account_id",
+            "hash",
+            "name",
+            "url",
+            "url_128",
+            "permalink_url",
+            "width",
+            "height",
+            "original_width",
+            "original_height",
+            "status",
+            "created_time",
+            "updated_time",
+        }
+    ),
+    VIDEO: frozenset({"id", "title", "length", "picture", "status", "created_time", "updated_time", "permalink_url"}),
+    BUSINESS: frozenset({"id", "name", "created_time", "verification_status"}),
+}
+# What a `fields=` selection may name on each kind: what Meta documents (node_fields) and what the world models.
+VALID_FIELDS: dict[str, frozenset[str]] = {
+    kind: modeled | DOCUMENTED_FIELDS[NODE_TYPE[kind]] for kind, modeled in MODELED_FIELDS.items()
 }
 # Fields that reference another node: rendered as that node with the nested selection (default: id).
-REF_FIELDS = {"campaign": "campaign_id", "adset": "adset_id", "creative": "_creative_id"}
-REF_KIND = {"campaign": CAMPAIGN, "adset": ADSET, "creative": CREATIVE}
+REF_FIELDS = {"campaign": "campaign_id", "adset": "adset_id", "creative": "_creative_id", "business": "_business_id"}
+REF_KIND = {"campaign": CAMPAIGN, "adset": ADSET, "creative": CREATIVE, "business": BUSINESS}

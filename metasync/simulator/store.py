@@ -9,7 +9,7 @@ from datetime import date
 from .clock import WorldClock
 from .config import SimConfig
 from .filters import matches
-from .schema import ACCOUNT, AD, ADSET, CAMPAIGN, CREATIVE
+from .schema import ACCOUNT, AD, ADSET, CAMPAIGN, CREATIVE, IMAGE, VIDEO
 
 
 class ObjectStore:
@@ -67,7 +67,8 @@ class ObjectStore:
         base = self.edge_base(scope, kind)
         objects = self.objects
         objs = [o for o in base if matches(objects, o, filters)] if filters else list(base)
-        result = (objs, [int(o["id"]) for o in objs])
+        # Images are keyed by hash: they page by their upload order (`_key`); everything else by its numeric id.
+        result = (objs, [o["_key"] if "_key" in o else int(o["id"]) for o in objs])
         with self.lock:
             if len(self._edge_cache) > 256:
                 self._edge_cache.clear()
@@ -87,9 +88,8 @@ class ObjectStore:
             "build_seconds": round(self.build_seconds, 3),
             "accounts": accounts,
             "totals": {
-                "campaigns": sum(a["counts"]["campaigns"] for a in accounts),
-                "adsets": sum(a["counts"]["adsets"] for a in accounts),
-                "ads": sum(a["counts"]["ads"] for a in accounts),
+                kind: sum(a["counts"][kind] for a in accounts)
+                for kind in ("campaigns", "adsets", "ads", "adcreatives", "adimages", "advideos")
             },
         }
 
@@ -110,6 +110,8 @@ class ObjectStore:
                 "adsets": len(lists[ADSET]),
                 "ads": len(lists[AD]),
                 "adcreatives": len(lists[CREATIVE]),
+                "adimages": len(lists[IMAGE]),
+                "advideos": len(lists[VIDEO]),
             },
             "effective_status": {"campaigns": statuses[CAMPAIGN], "adsets": statuses[ADSET], "ads": statuses[AD]},
             "first_ids": {

@@ -20,8 +20,11 @@ from mongoengine import (
 
 from metasync.infra.clock import utcnow
 from metasync.infra.crypto import decrypt_token, encrypt_token
+from metasync.store.accounts import AdAccount
+from metasync.store.library import LIBRARY_DOCUMENTS, SyncedObject
 
-CONNECTION_STATUSES = ("ACTIVE", "EXPIRED", "ERROR", "DISABLED")
+# ACCOUNT_INACTIVE: Meta reports the ad account disabled, unsettled or closed (see metasync.store.accounts).
+CONNECTION_STATUSES = ("ACTIVE", "EXPIRED", "ERROR", "DISABLED", "ACCOUNT_INACTIVE")
 # The internal `status` of a campaign, ad set or ad (metasync.entities.mapping derives it from Meta's).
 INTERNAL_STATUSES = ("ACTIVE", "ARCHIVED", "DELETED", "DISAPPROVED", "PAUSED", "PENDING", "UNKNOWN", "WITH_ISSUES")
 # The statuses whose connections are synced (scheduled, webhooks, tokens renewed). ERROR is a failed run, which the
@@ -148,29 +151,15 @@ def entity_key(tenant_id: str, meta_id: str) -> str:
     return f"{tenant_id}:{meta_id}"
 
 
-class _Entity(Document):
-    """Fields shared by campaigns, ad sets and ads."""
+class _Entity(SyncedObject):
+    """Fields shared by campaigns, ad sets and ads (beyond every synced object's)."""
 
-    id = StringField(primary_key=True)
-    meta_id = StringField(required=True)
-    tenant_id = StringField(required=True)
-    connection = ObjectIdField(required=True)
-    ad_account_id = StringField()
-    name = StringField()
     status = StringField(choices=INTERNAL_STATUSES)
     effective_status = StringField()
     configured_status = StringField()
     currency = StringField()
     issues = ListField(DictField())
     recommendations = ListField(DictField())
-    created_time = DateTimeField()
-    updated_time = DateTimeField()
-    raw = DictField()
-    first_seen_at = DateTimeField()
-    last_seen_at = DateTimeField()
-    synced_at = DateTimeField()
-    # Set when a full sync no longer finds the object in Meta at all.
-    missing_from_meta = BooleanField(default=False)
 
     meta = {"abstract": True}
 
@@ -348,6 +337,7 @@ def ensure_indexes() -> list[str]:
     from metasync.store.changes import Change, ChangeSet
 
     documents = (MetaConnection, AccountRoute, Campaign, AdSet, Ad, SyncRun, PerformanceSnapshot, Change, ChangeSet)
+    documents += (AdAccount, *LIBRARY_DOCUMENTS)
     for document in documents:
         document.ensure_indexes()
     return [document._get_collection_name() for document in documents]
