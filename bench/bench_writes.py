@@ -50,8 +50,7 @@ def _ad_ids(tenant: str, count: int) -> list[str]:
 
 def metasync_writes(tenant: str, count: int, label: str) -> dict:
     """`count` renames and pauses (alternating) of distinct ads, as one change set through the real path."""
-    from metasync.changes.submit import ObjectRequest
-    from metasync.ops.changes import request_changes
+    from metasync.ops.changes import ObjectRequest, request_changes
 
     connection = bench_connection(tenant)
     ids = _ad_ids(tenant, count)

@@ -50,9 +50,7 @@ def pick_targets(database, tenant: str, campaigns: list[dict[str, Any]], since: 
 
 def show_write_back(console: Console, database, connection, campaigns: list[dict[str, Any]], window: dict) -> dict:
     """Run the step; returns its figures for the demo's facts."""
-    from metasync.changes.fields import level_name
-    from metasync.changes.submit import ObjectRequest
-    from metasync.ops.changes import request_changes
+    from metasync.ops.changes import ObjectRequest, object_label, request_changes, shown
     from metasync.performance.metrics import currency_exponent, from_minor
 
     console.print()
@@ -77,10 +75,10 @@ def show_write_back(console: Console, database, connection, campaigns: list[dict
     table = Table("object", "field", "before", "after", "status", "by", title="Audit trail (collection `changes`)")
     for change in changes:
         table.add_row(
-            f"{level_name(change.level)} {change.object_id}",
+            object_label(change),
             change.field,
-            _shown(change, change.before),
-            _shown(change, change.after),
+            shown(change, change.before),
+            shown(change, change.after),
             change.status + (f": {escape(change.reason)}" if change.reason else ""),
             f"{change.source}:{change.requested_by}",
         )
@@ -92,7 +90,7 @@ def show_write_back(console: Console, database, connection, campaigns: list[dict
         stored.add_row(
             escape(f"{doc.get('name')} ({change.object_id})"),
             str(doc.get("configured_status")),
-            _shown(change, doc.get("daily_budget")) if change.field == "daily_budget" else "-",
+            shown(change, doc.get("daily_budget")) if change.field == "daily_budget" else "-",
             f"{doc.get('synced_at'):%H:%M:%S.%f}"[:-3],
         )
     console.print(stored)
@@ -102,9 +100,3 @@ def show_write_back(console: Console, database, connection, campaigns: list[dict
         "paused_campaign": worst["id"] if worst else None,
         "raised_ad_set": best[0]["meta_id"] if best else None,
     }
-
-
-def _shown(change, value) -> str:
-    from metasync.changes.fields import display, rule_for
-
-    return display(rule_for(change.field, change.level), value, change.currency)

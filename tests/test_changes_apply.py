@@ -254,3 +254,20 @@ def test_an_account_paused_by_throttling_defers_every_change_and_sends_nothing(s
     _, [change], _ = apply_requests(conn, ObjectRequest("campaign", active(sim, "campaign")["id"], {"name": "x"}))
     assert change.status == "DEFERRED" and "RateLimitedError" in change.reason
     assert change.not_before is not None and writes(sim) == 0
+
+
+def test_an_end_time_and_a_bid_amount_are_sent_and_read_back_exactly(sim, conn):
+    from datetime import datetime, timezone
+
+    from metasync.infra.clock import as_utc
+
+    adset = budget_adset(sim)
+    _, changes, _ = apply_requests(
+        conn,
+        ObjectRequest("adset", adset["id"], {"end_time": "2031-01-31T18:30:00-05:00", "bid_amount": "2.35"}),
+    )
+    end, bid = changes
+    assert (end.status, as_utc(end.after)) == ("APPLIED", datetime(2031, 1, 31, 23, 30, tzinfo=timezone.utc))
+    assert (bid.status, bid.after) == ("APPLIED", 235)
+    stored = AdSet.objects(id=f"{TENANT}:{adset['id']}").first()
+    assert stored.end_time == datetime(2031, 1, 31, 23, 30) and stored.bid_amount == 235

@@ -3,7 +3,10 @@ lock, the same lock and path the `apply_change_set` task takes."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from metasync.changes.apply import apply_change_set
+from metasync.changes.fields import display, level_name, rule_for
 from metasync.changes.submit import ObjectRequest, build_changes, save_change_set
 from metasync.runs.guard import guarded_job
 from metasync.store.changes import Change, ChangeSet
@@ -30,3 +33,16 @@ def request_changes(
     return apply_now(
         connection, build_changes(connection, requests, source, requested_by), source, requested_by, trigger
     )
+
+
+def object_label(change: Change) -> str:
+    """`ad set 1202001`."""
+    return f"{level_name(change.level)} {change.object_id}"
+
+
+def shown(change: Change, value: Any) -> str:
+    """A value of the change's field for people: `50.00 USD`, `PAUSED`, `-`."""
+    return display(rule_for(change.field, change.level), value, change.currency)
+
+
+__all__ = ["ObjectRequest", "apply_now", "object_label", "request_changes", "shown"]
