@@ -276,7 +276,7 @@ class SyncRun(Document):
     }
 
 
-PERFORMANCE_ENTITY_TYPES = ("CAMPAIGN", "ADSET", "AD")
+PERFORMANCE_ENTITY_TYPES = ("ACCOUNT", "CAMPAIGN", "ADSET", "AD")
 
 
 class PerformanceSnapshot(Document):
