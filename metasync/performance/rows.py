@@ -43,9 +43,17 @@ class InsightsLevel:
     name_field: str
     sync_max_days: int  # longer ranges go straight to an asynchronous report
 
+    def id_fields(self) -> tuple[str, ...]:
+        """This level's ids and names, and its parents'."""
+        return ID_FIELDS[: ID_FIELDS.index(self.name_field) + 1]
+
     def fields_param(self) -> str:
         """This level's ids and names (and its parents'), then the metrics."""
-        return ",".join(ID_FIELDS[: ID_FIELDS.index(self.name_field) + 1] + ROW_FIELDS)
+        return ",".join(self.id_fields() + ROW_FIELDS)
+
+    def query_params(self) -> dict[str, Any]:
+        """Parameters beyond level, fields and dates (a report's breakdowns); one row per day by default."""
+        return {"time_increment": 1}
 
 
 # Account, campaign and ad-set rows are few; ad rows multiply with the number of ads, so they go asynchronous sooner.

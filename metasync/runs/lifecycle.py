@@ -28,7 +28,7 @@ from metasync.store.writer import MAX_STORED_ERRORS
 log = logging.getLogger(__name__)
 
 # The `event` field of each kind's log lines, as alerts name them: <prefix>_started, _finished, _failed.
-EVENT_PREFIXES = {"ENTITIES": "sync", "PERFORMANCE": "performance", "ENTITY": "entity_sync"}
+EVENT_PREFIXES = {"ENTITIES": "sync", "PERFORMANCE": "performance", "ENTITY": "entity_sync", "REPORT": "report"}
 
 
 class SyncFailed(Exception):

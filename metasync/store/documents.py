@@ -345,7 +345,10 @@ class PerformanceSnapshot(Document):
 
 def ensure_indexes() -> list[str]:
     """Create every collection's indexes now (mongoengine would on first use); returns the collection names."""
+    from metasync.store.reports import BreakdownRow, ReportDefinition, ReportPull
+
     documents = (MetaConnection, AccountRoute, Campaign, AdSet, Ad, SyncRun, PerformanceSnapshot)
+    documents += (ReportDefinition, ReportPull, BreakdownRow)
     for document in documents:
         document.ensure_indexes()
     return [document._get_collection_name() for document in documents]
