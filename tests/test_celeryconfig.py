@@ -79,7 +79,12 @@ def test_schedule_intervals_come_from_the_environment():
         "import json, celeryconfig as c; "
         "print(json.dumps({k: v['schedule'].total_seconds() for k, v in c.beat_schedule.items()}))"
     )
-    env = {**os.environ, "META_SYNC_INTERVAL_MINUTES": "15", "PERFORMANCE_SYNC_INTERVAL_MINUTES": "120"}
+    env = {
+        **os.environ,
+        "META_SYNC_INTERVAL_MINUTES": "15",
+        "PERFORMANCE_SYNC_INTERVAL_MINUTES": "120",
+        "REPORTS_CHECK_INTERVAL_MINUTES": "30",
+    }
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     seconds = {entry: value for entry, value in json.loads(proc.stdout).items()}
@@ -89,4 +94,5 @@ def test_schedule_intervals_come_from_the_environment():
         "sync_all_performance": 7200,
         "refresh_tokens": 86400,
         "reap_crashed_runs": 60,
+        "pull_all_due_reports": 1800,
     }

@@ -13,20 +13,9 @@ DEFAULT_PRESET = "yesterday"
 
 
 def _date_args(preset: str | None, since: str | None, until: str | None) -> dict[str, Any]:
-    """The checked preset or range, as keyword arguments; a usage error (exit 2) before anything else runs."""
-    from metasync.cli.common import CliError
-    from metasync.performance import InvalidDateRange, parse_date_request
+    from metasync.cli.common import date_args
 
-    if preset and (since or until):
-        raise CliError("use --preset or --since/--until, not both")
-    try:
-        if since or until:
-            parse_date_request(None, since, until)
-            return {"date_preset": None, "since": since, "until": until}
-        parse_date_request(preset or DEFAULT_PRESET)
-    except InvalidDateRange as exc:
-        raise CliError(str(exc)) from None
-    return {"date_preset": preset or DEFAULT_PRESET}
+    return date_args(preset, since, until, DEFAULT_PRESET)
 
 
 def _describe(connection, result: dict[str, Any]) -> str:

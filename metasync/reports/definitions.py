@@ -56,7 +56,7 @@ def remove_report(name: str) -> bool:
     if name in PRESETS:
         raise InvalidReport(f"{name} is a built-in preset and cannot be removed")
     removed = ReportDefinition.objects(id=name).delete()
-    ReportPull.objects(id__startswith=f"{name}:").delete()
+    ReportPull.objects(report=name).delete()
     return bool(removed)
 
 

@@ -30,7 +30,7 @@ def _job(spec: ReportSpec, scheduled: bool) -> InsightsJob:
     def record_done(connection: MetaConnection, lookback_started_at: datetime | None) -> None:
         if not scheduled:
             return
-        changes: dict[str, Any] = {"set__last_pulled_at": utcnow()}
+        changes: dict[str, Any] = {"set__report": spec.name, "set__last_pulled_at": utcnow()}
         if lookback_started_at:
             changes["set__lookback_started_at"] = lookback_started_at
         ReportPull.objects(id=ReportPull.key(spec.name, connection.id)).update_one(upsert=True, **changes)

@@ -48,6 +48,7 @@ class ReportPull(Document):
     """When a report's last scheduled pull for one connection ended, and when its last full lookback began."""
 
     id = StringField(primary_key=True)  # "<report>:<connection id>"
+    report = StringField()
     last_pulled_at = DateTimeField()
     lookback_started_at = DateTimeField()
 
