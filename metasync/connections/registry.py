@@ -20,6 +20,7 @@ from metasync.store.documents import (
     PerformanceSnapshot,
     SyncRun,
 )
+from metasync.store.reports import BreakdownRow
 
 
 def get_connection(connection_id: str) -> MetaConnection | None:
@@ -78,7 +79,7 @@ def remove_connection(connection: MetaConnection, purge: bool = False) -> int:
     """Delete the connection; with `purge`, also every document synced through it. Returns documents purged."""
     removed = 0
     if purge:
-        for document in (Campaign, AdSet, Ad, PerformanceSnapshot, SyncRun):
+        for document in (Campaign, AdSet, Ad, PerformanceSnapshot, BreakdownRow, SyncRun):
             removed += document.objects(connection=connection.id).delete()
     connection.delete()
     return removed

@@ -18,23 +18,12 @@ from .insights_metrics import (
     CLICK_1D,
     CLICKS,
     CONVERSION_INDEXES,
+    COUNT_OF_VALUE,
     IMPR,
     LINK,
     LPV,
     OUTBOUND,
-    P_AGG,
-    P_APP,
-    P_OMNI,
-    P_ONSITE_WEB,
-    P_PIXEL,
-    P_SHOP,
     THRUPLAY,
-    V_AGG,
-    V_APP,
-    V_OMNI,
-    V_ONSITE_WEB,
-    V_PIXEL,
-    V_SHOP,
     VECTOR_LEN,
     VIDEO_P25,
     VIDEO_P50,
@@ -75,11 +64,13 @@ def _parent_of() -> dict[int, int]:
     parent = {i: IMPR for i in range(VECTOR_LEN)}
     parent.update({LINK: CLICKS, LPV: LINK, OUTBOUND: LINK, VIDEO_P25: VIDEO_PLAY, THRUPLAY: VIDEO_PLAY})
     parent.update({VIDEO_P50: VIDEO_P25, VIDEO_P75: VIDEO_P50, VIDEO_P95: VIDEO_P75, VIDEO_P100: VIDEO_P95})
-    for value, count in ((V_OMNI, P_OMNI), (V_AGG, P_AGG), (V_PIXEL, P_PIXEL), (V_ONSITE_WEB, P_ONSITE_WEB)):
-        parent[value] = count
-    parent.update({V_SHOP: P_SHOP, V_APP: P_APP})
+    parent.update(COUNT_OF_VALUE)
     for i in CONVERSION_INDEXES:
         parent[VIEW_1D[i]] = i
+    for value, count in COUNT_OF_VALUE.items():
+        # A value's windows go where its count's windows went.
+        parent[VIEW_1D[value]] = VIEW_1D[count]
+        parent[CLICK_1D[value]] = CLICK_1D[count]
     del parent[IMPR]
     return parent
 
@@ -94,8 +85,10 @@ def _depth(i: int) -> int:
     return depth
 
 
-# Parents before children; the 1-day-click parts come last, apportioned by the 7-day-click parts.
+# Parents before children; the counts' 1-day-click parts are apportioned by their 7-day-click parts, then the
+# values' 1-day-click parts by those.
 ORDER = sorted((i for i in PARENT if i not in CLICK_1D.values()), key=_depth)
+VALUE_CLICKS = tuple(CLICK_1D[value] for value in COUNT_OF_VALUE)
 
 
 def apportion(total: int, weights: list[int]) -> list[int]:
@@ -129,11 +122,14 @@ def split_vector(vec: list[int], weights: list[int]) -> list[list[int] | None]:
         cols[i] = apportion(vec[i], base if vec[PARENT[i]] else cols[IMPR])
     for i in CONVERSION_INDEXES:
         j = CLICK_1D[i]
-        if not vec[j]:
+        if i in COUNT_OF_VALUE or not vec[j]:
             cols[j] = zero
             continue
         seven_day = [a - b for a, b in zip(cols[i], cols[VIEW_1D[i]], strict=True)]
         cols[j] = apportion(vec[j], seven_day if any(seven_day) else cols[IMPR])
+    for j in VALUE_CLICKS:
+        if vec[j]:
+            cols[j] = apportion(vec[j], cols[PARENT[j]] if vec[PARENT[j]] else cols[IMPR])
     impressions = cols[IMPR]
     return [[col[k] for col in cols] if impressions[k] > 0 else None for k in range(n)]
 

@@ -50,6 +50,15 @@ CONVERSION_INDEXES = tuple(range(P_OMNI, L_PIXEL + 1))
 VIEW_1D = {i: 32 + k for k, i in enumerate(CONVERSION_INDEXES)}
 CLICK_1D = {i: 32 + len(CONVERSION_INDEXES) + k for k, i in enumerate(CONVERSION_INDEXES)}
 VECTOR_LEN = 32 + 2 * len(CONVERSION_INDEXES)
+# Each purchase value and the purchase count it is the value of.
+COUNT_OF_VALUE = {
+    V_OMNI: P_OMNI,
+    V_AGG: P_AGG,
+    V_PIXEL: P_PIXEL,
+    V_ONSITE_WEB: P_ONSITE_WEB,
+    V_SHOP: P_SHOP,
+    V_APP: P_APP,
+}
 
 # (action_type, vector index) in the order they are rendered in `actions`
 ACTION_TYPES: tuple[tuple[str, int], ...] = (
@@ -182,7 +191,7 @@ def _delivery(profile: tuple, u: tuple[int, ...], weekday_factor: int) -> list[i
                 _purchases(vec, n, u, app, web_pct, aov, channel_only)
             else:
                 _leads(vec, n, form_pct, channel_only)
-            _windows(vec, u[13] % 30, 55 + u[14] % 40)
+            _windows(vec, u[13] % 30, 55 + u[14] % 40, u[15] % 100)
     return vec
 
 
@@ -196,13 +205,19 @@ def _video_funnel(plays: int) -> list[int]:
     return [plays, p25, p50, p75, p95, p100, max(p100, p50 * 90 // 100)]
 
 
-def _windows(vec: list[int], view_pct: int, click_1d_pct: int) -> None:
-    """Each conversion's 1-day-view share, and the share of its 7-day clicks that came within a day."""
+def _windows(vec: list[int], view_pct: int, click_1d_pct: int, dither: int) -> None:
+    """Each conversion count's 1-day-view share and the share of its 7-day clicks that came within a day (rounded
+    by `dither`, so small counts get view-throughs too); a value's windows follow its count's, so no window has
+    revenue without purchases."""
     for i in CONVERSION_INDEXES:
-        if vec[i]:
-            view = vec[i] * view_pct // 100
+        if vec[i] and i not in COUNT_OF_VALUE:
+            view = (vec[i] * view_pct + dither) // 100
             vec[VIEW_1D[i]] = view
-            vec[CLICK_1D[i]] = (vec[i] - view) * click_1d_pct // 100
+            vec[CLICK_1D[i]] = ((vec[i] - view) * click_1d_pct + dither) // 100
+    for value, count in COUNT_OF_VALUE.items():
+        if vec[value] and vec[count]:
+            vec[VIEW_1D[value]] = vec[value] * vec[VIEW_1D[count]] // vec[count]
+            vec[CLICK_1D[value]] = vec[value] * vec[CLICK_1D[count]] // vec[count]
 
 
 def _purchases(
