@@ -71,3 +71,21 @@ def test_hot_query_benchmark_and_sync_profile_run_and_write_their_results(tmp_pa
     parts = {row["part"]: row for row in map(json.loads, (tmp_path / "profile_sync.jsonl").read_text().splitlines())}
     assert parts["wall time of the sync"]["seconds"] > 0
     assert parts["metasync (this process, CPU)"]["seconds"] >= 0
+
+
+def test_quick_reports_benchmark_pulls_every_preset_near_the_page_floor(tmp_path, redis_client):
+    result = run_quick(tmp_path, "bench_reports.py")
+
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    rows = [json.loads(line) for line in (tmp_path / "bench_reports.jsonl").read_text().splitlines()]
+    assert {row["preset"] for row in rows} == {
+        "age_gender",
+        "country",
+        "region",
+        "placement",
+        "device_platform",
+        "hourly",
+    }
+    for row in rows:
+        assert row["rows"] > 0 and row["errors"] == 0 and row["calls"] == row["simulator_calls"] == row["min_calls"]
+    assert "Breakdown reports" in (tmp_path / "summary.md").read_text()
