@@ -9,7 +9,7 @@ import pytest
 
 from metasync.graph.insights_vocabulary import INSIGHTS_FIELDS
 from metasync.simulator.insights_breakdowns import apportion, split_vector
-from metasync.simulator.insights_metrics import VECTOR_LEN
+from metasync.simulator.insights_metrics import CLICKS, IMPR, REACH, SPEND, VECTOR_LEN
 from tests.simulator_helpers import cents, err, insights_rows, shared_server_fixtures
 
 sim, http, _clean_faults = shared_server_fixtures()
@@ -179,7 +179,10 @@ def test_apportion_is_exact_and_split_parts_sum_to_the_vector():
     assert apportion(10, [1, 1, 1]) == [4, 3, 3]
     assert sum(apportion(12345, [7, 0, 3, 9])) == 12345 and apportion(5, [0, 2])[0] == 0
     vec = [0] * VECTOR_LEN
-    vec[0], vec[1], vec[2] = 1000, 37, 12345
-    parts = split_vector(vec, [5, 0, 2, 9])
-    assert parts[1] is None
-    assert [sum(p[i] for p in parts if p) for i in range(VECTOR_LEN)] == vec
+    vec[IMPR], vec[CLICKS], vec[SPEND], vec[REACH] = 1000, 37, 12345, 2
+    parts = [p for p in split_vector(vec, [5, 0, 2, 9]) if p is not None]
+    assert len(parts) == 3  # the value with no weight has no row
+    assert all(p[REACH] >= 1 for p in parts)  # everyone who saw an ad counts, so reach does not add up
+    assert [sum(p[i] for p in parts) for i in range(VECTOR_LEN) if i != REACH] == [
+        v for i, v in enumerate(vec) if i != REACH
+    ]

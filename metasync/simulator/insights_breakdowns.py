@@ -23,6 +23,7 @@ from .insights_metrics import (
     LINK,
     LPV,
     OUTBOUND,
+    REACH,
     THRUPLAY,
     VECTOR_LEN,
     VIDEO_P25,
@@ -131,7 +132,14 @@ def split_vector(vec: list[int], weights: list[int]) -> list[list[int] | None]:
         if vec[j]:
             cols[j] = apportion(vec[j], cols[PARENT[j]] if vec[PARENT[j]] else cols[IMPR])
     impressions = cols[IMPR]
-    return [[col[k] for col in cols] if impressions[k] > 0 else None for k in range(n)]
+    parts: list[list[int] | None] = [None] * n
+    for k in range(n):
+        if impressions[k] > 0:
+            part = parts[k] = [col[k] for col in cols]
+            # Reach counts people, not impressions: a value that had impressions reached someone (and reach is
+            # never additive, so the parts need not sum to the whole).
+            part[REACH] = max(1, part[REACH])
+    return parts
 
 
 @dataclass(frozen=True)
