@@ -200,3 +200,14 @@ def date_args(preset: str | None, since: str | None, until: str | None, default_
     except InvalidDateRange as exc:
         raise CliError(str(exc)) from None
     return {"date_preset": preset or default_preset}
+
+
+def insights_summary(connection, result: dict[str, Any], what: str) -> str:
+    """One line for an insights run: the account, its days, what was written, time, calls, errors."""
+    text = (
+        f"{connection.ad_account_id} ({result['since']}..{result['until']}): {what} in {result['duration_ms']} ms, "
+        f"{result['api_calls']} Graph calls"
+    )
+    if result.get("errors"):
+        text += f", {result['errors']} errors (see `sync_runs`)"
+    return text

@@ -19,14 +19,10 @@ def _date_args(preset: str | None, since: str | None, until: str | None) -> dict
 
 
 def _describe(connection, result: dict[str, Any]) -> str:
-    text = (
-        f"{connection.ad_account_id} ({result['since']}..{result['until']}): {result['campaigns']} campaign, "
-        f"{result['ad_sets']} ad set, {result['ads']} ad rows in {result['duration_ms']} ms, "
-        f"{result['api_calls']} Graph calls"
-    )
-    if result.get("errors"):
-        text += f", {result['errors']} errors (see `sync_runs`)"
-    return text
+    from metasync.cli.common import insights_summary
+
+    rows = f"{result['campaigns']} campaign, {result['ad_sets']} ad set, {result['ads']} ad rows"
+    return insights_summary(connection, result, rows)
 
 
 @click.command("performance")

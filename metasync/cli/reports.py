@@ -135,13 +135,9 @@ def remove_command(ctx, name):
 
 
 def _describe(connection, result) -> str:
-    text = (
-        f"{connection.ad_account_id} report {result['report']} ({result['since']}..{result['until']}): "
-        f"{result['rows']} rows in {result['duration_ms']} ms, {result['api_calls']} Graph calls"
-    )
-    if result.get("errors"):
-        text += f", {result['errors']} errors (see `sync_runs`)"
-    return text
+    from metasync.cli.common import insights_summary
+
+    return insights_summary(connection, result, f"report {result['report']}, {result['rows']} rows")
 
 
 @reports.command("run")

@@ -47,23 +47,39 @@ def sync_all_performance_data(
     trigger: str = "manual",
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Fetch daily insights for every campaign, ad set and ad over a preset (default last_7d) or since/until.
+    """Fetch daily insights for the ad account and every campaign, ad set and ad over a preset (default last_7d)
+    or since/until.
 
     An explicit since/until wins over the preset. Invalid input raises InvalidDateRange before any call. Returns
-    the snapshots written per level (`campaigns`, `ad_sets`, `ads`) with since, until, errors, api_calls and
+    the snapshots written per level (`accounts`, `campaigns`, `ad_sets`, `ads`) with since, until, errors, api_calls and
     duration_ms (and `lookback`: False); raises SyncFailed, with the connection marked EXPIRED or ERROR, when Meta
     refuses the token or the permission.
     """
+    return run_for_dates(connection, DAILY_SNAPSHOTS, date_preset, since, until, client, trigger, progress)
+
+
+def run_for_dates(
+    connection: MetaConnection,
+    job: InsightsJob,
+    date_preset: str | None,
+    since: str | date | None,
+    until: str | date | None,
+    client: GraphClient | None,
+    trigger: str,
+    progress: Progress | None,
+    target: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """`job` over a preset or since/until (checked before any call), recorded with what was asked."""
     request = parse_date_request(date_preset, since, until)
     asked = {"date_preset": date_preset, "since": since and str(since), "until": until and str(until)}
     return run_insights_job(
         connection,
-        DAILY_SNAPSHOTS,
+        job,
         lambda _connection, today: (request.resolve(today), False),
         client,
         trigger,
         progress,
-        target={key: value for key, value in asked.items() if value},
+        target={**(target or {}), **{key: value for key, value in asked.items() if value}},
     )
 
 

@@ -8,8 +8,7 @@ from typing import Any
 
 from metasync.graph.client import GraphClient, default_client
 from metasync.infra.clock import utcnow
-from metasync.performance.dates import parse_date_request
-from metasync.performance.run import InsightsJob, Progress, lookback_due_since, run_insights_job, scheduled_window
+from metasync.performance.run import InsightsJob, lookback_due_since, run_for_dates, run_insights_job, scheduled_window
 from metasync.reports.rows import BreakdownWriter
 from metasync.reports.spec import ReportSpec
 from metasync.settings import get_settings
@@ -44,23 +43,14 @@ def pull_report(
     date_preset: str | None = "last_7d",
     since: str | date | None = None,
     until: str | date | None = None,
-    client: GraphClient | None = None,
-    trigger: str = "manual",
-    progress: Progress | None = None,
+    **options: Any,
 ) -> dict[str, Any]:
-    """Pull `spec` for a preset (default last_7d) or since/until now; returns the shared run result with `rows`."""
-    request = parse_date_request(date_preset, since, until)
-    asked = {"report": spec.name, "date_preset": date_preset, "since": since and str(since), "until": until}
-    target = {key: str(value) for key, value in asked.items() if value}
-    result = run_insights_job(
-        connection,
-        _job(spec, scheduled=False),
-        lambda _connection, today: (request.resolve(today), False),
-        report_client(client),
-        trigger,
-        progress,
-        target=target,
-    )
+    """Pull `spec` now for a preset (default last_7d) or since/until; `options`: client, trigger ("manual"),
+    progress. Returns the shared run result with `rows` and `report`."""
+    client = report_client(options.get("client"))
+    trigger, progress = options.get("trigger", "manual"), options.get("progress")
+    job = _job(spec, scheduled=False)
+    result = run_for_dates(connection, job, date_preset, since, until, client, trigger, progress, {"report": spec.name})
     return {**result, "report": spec.name}
 
 
