@@ -55,7 +55,8 @@ def pull_preset(tenant: str, preset: str, since: str, until: str) -> dict:
 
 
 def per_ad_preset(tenant: str, preset: str, since: str, until: str, sample_ads: int) -> dict:
-    """The same preset asked of each of the first `sample_ads` ads, paged at Graph's default size, row by row."""
+    """The same preset asked of each of `sample_ads` ads spread over the account, paged at Graph's default size,
+    saved row by row."""
     from metasync.graph.client import default_client
     from metasync.infra.clock import now_ms
     from metasync.performance.rows import SnapshotContext
@@ -69,7 +70,8 @@ def per_ad_preset(tenant: str, preset: str, since: str, until: str, sample_ads: 
     level = PRESETS[preset].insights_level()
     ctx = SnapshotContext.of(connection, now_ms())
     collection = BreakdownRow._get_collection()
-    ads = [ad["id"] for ad in client.iter_edge(token, f"{connection.ad_account_id}/ads", {"fields": "id"})][:sample_ads]
+    every = [ad["id"] for ad in client.iter_edge(token, f"{connection.ad_account_id}/ads", {"fields": "id"})]
+    ads = every[:: max(1, len(every) // sample_ads)][:sample_ads]  # spread over the account, not its first ads
     params = {"fields": level.fields_param(), "time_range": {"since": since, "until": until}, **level.query_params()}
     started, rows = time.perf_counter(), 0
     calls_before = client.calls
