@@ -122,3 +122,26 @@ def test_account_level_snapshots_hold_the_account_day_totals(sim_connection):
     for s in PerformanceSnapshot.objects(entity_type="AD"):
         ads[s.date] += s.spend
     assert accounts and accounts == dict(ads)
+
+
+def test_extra_fields_are_stored_summed_or_as_meta_sent_them(sim_connection):
+    spec = define_report(
+        ReportSpec(
+            "video_quality",
+            breakdowns=("device_platform",),
+            fields=("outbound_clicks", "video_p25_watched_actions", "quality_ranking", "purchase_roas"),
+            action_breakdowns=("action_type", "action_device"),
+        )
+    )
+    since, until = _week(sim_connection)
+    pull_report(sim_connection, spec, None, since, until)
+
+    rows = list(BreakdownRow.objects(report="video_quality"))
+    assert any(row.counts.get("outbound_clicks") for row in rows)
+    assert {row.metrics.get("quality_ranking") for row in rows} - {None}
+    # action_device splits each action type; the KPIs sum the split entries back, so they still reconcile
+    assert _entity_day_sums(rows) == {
+        (s.entity_type, s.entity_id, s.date): {name: getattr(s, name) for name in ADDITIVE}
+        for s in PerformanceSnapshot.objects(entity_type="AD")
+    }
+    assert all("action_device" in entry for row in rows for entry in row.actions)

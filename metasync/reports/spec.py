@@ -8,7 +8,7 @@ fails at 3 a.m. in a worker.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from metasync.graph.insights_vocabulary import (
@@ -172,7 +172,3 @@ def validate(spec: ReportSpec) -> ReportSpec:
     except InvalidInsightsRequest as exc:
         raise InvalidReport(f"Meta would refuse this report: {exc}") from None
     return spec
-
-
-def with_overrides(spec: ReportSpec, **changes: Any) -> ReportSpec:
-    return validate(replace(spec, **{k: v for k, v in changes.items() if v is not None}))
