@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from metasync.cli import main
 
-COMMANDS = ["check", "connections", "demo", "doctor", "keygen", "performance", "simulator", "status", "sync"]
+COMMANDS = ["check", "connections", "demo", "doctor", "keygen", "performance", "reports", "simulator", "status", "sync"]
 
 
 def test_help_lists_every_command():

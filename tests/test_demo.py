@@ -74,7 +74,7 @@ def test_demo_syncs_entities_and_performance_and_shows_what_mongodb_holds(mongo,
     assert int(cells[3].replace(",", "")) == purchases
 
     # the breakdown table is read back from the stored report rows
-    assert "Report age_gender" in out and "ROAS 1d_view" in out
+    assert "Report age_gender" in out and "7d_click" in out and "1d_view" in out
     rows = list(mongo.insights_breakdowns.find({"tenant_id": DEMO_TENANT, "report": "age_gender"}))
     assert rows and all({"age", "gender"} == set(r["breakdowns"]) for r in rows)
 
