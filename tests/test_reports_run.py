@@ -4,6 +4,7 @@ daily snapshots, windows Meta did not return stay absent, reach is never summed.
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
 
 import pytest
 
@@ -78,6 +79,7 @@ def test_rows_have_deterministic_ids_and_a_repull_overwrites_them(sim_connection
         f"t1:age_gender:AD:{sample.entity_id}:{sample.date}:age={sample.breakdowns['age']}|"
         f"gender={sample.breakdowns['gender']}"
     )
+    assert sample.spend_amount == Decimal(sample.spend).scaleb(-2)  # exact, from the integer minor units
 
 
 def test_attribution_windows_meta_returned_are_stored_and_others_absent(sim_connection):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
 from mongoengine import (
     BooleanField,
@@ -20,6 +19,7 @@ from mongoengine import (
 
 from metasync.infra.clock import utcnow
 from metasync.infra.crypto import decrypt_token, encrypt_token
+from metasync.store.money import MinorUnitAmounts
 
 CONNECTION_STATUSES = ("ACTIVE", "EXPIRED", "ERROR", "DISABLED")
 # The internal `status` of a campaign, ad set or ad (metasync.entities.mapping derives it from Meta's).
@@ -279,7 +279,7 @@ class SyncRun(Document):
 PERFORMANCE_ENTITY_TYPES = ("ACCOUNT", "CAMPAIGN", "ADSET", "AD")
 
 
-class PerformanceSnapshot(Document):
+class PerformanceSnapshot(MinorUnitAmounts, Document):
     """One account-local day of one campaign, ad set or ad, as Meta reports it; re-pulls overwrite it.
 
     Money is exact: `spend` and `revenue` are integers in the currency's minor unit (cents for USD, whole yen for
@@ -333,14 +333,6 @@ class PerformanceSnapshot(Document):
             ("tenant_id", "entity_type", "date"),
         ],
     }
-
-    @property
-    def spend_amount(self) -> Decimal:
-        return Decimal(int(self.spend or 0)).scaleb(-int(self.currency_exponent))
-
-    @property
-    def revenue_amount(self) -> Decimal:
-        return Decimal(int(self.revenue or 0)).scaleb(-int(self.currency_exponent))
 
 
 def ensure_indexes() -> list[str]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from mongoengine import (
     DateTimeField,
     DictField,
@@ -15,6 +13,8 @@ from mongoengine import (
     ObjectIdField,
     StringField,
 )
+
+from metasync.store.money import MinorUnitAmounts
 
 REPORT_LEVELS = ("account", "campaign", "adset", "ad")
 
@@ -59,7 +59,7 @@ class ReportPull(Document):
         return f"{report}:{connection_id}"
 
 
-class BreakdownRow(Document):
+class BreakdownRow(MinorUnitAmounts, Document):
     """One (tenant, report, level, entity, day, breakdown values) row of a report, as Meta answered it.
 
     Money is exact: `spend` and `revenue` are integers in the currency's minor unit (divide by 10 **
@@ -110,11 +110,3 @@ class BreakdownRow(Document):
         "collection": "insights_breakdowns",
         "indexes": [("tenant_id", "report", "date"), ("connection", "report", "date")],
     }
-
-    @property
-    def spend_amount(self) -> Decimal:
-        return Decimal(int(self.spend or 0)).scaleb(-int(self.currency_exponent))
-
-    @property
-    def revenue_amount(self) -> Decimal:
-        return Decimal(int(self.revenue or 0)).scaleb(-int(self.currency_exponent))
