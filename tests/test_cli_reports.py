@@ -30,6 +30,8 @@ def test_list_shows_the_presets_and_defined_reports(cli):
         "ages",
     ]
     assert listed[-1]["level"] == "campaign" and listed[-1]["preset"] is False
+    table = cli("reports", "list").output
+    assert all(name in table for name in ("age_gender", "placement", "hourly", "ages")) and "on demand" in table
 
 
 def test_add_refuses_what_meta_would_refuse_in_one_line_and_stores_nothing(cli):
