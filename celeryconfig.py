@@ -11,7 +11,14 @@ _settings = settings_or_exit()
 broker_url = _settings.broker_url
 result_backend = _settings.redis_url
 # The modules that define tasks, loaded by workers only: publishers (the web app) send tasks by name.
-imports = ("tasks.sync", "tasks.performance", "tasks.webhooks", "tasks.maintenance", "tasks.changes")
+imports = (
+    "tasks.sync",
+    "tasks.performance",
+    "tasks.webhooks",
+    "tasks.maintenance",
+    "tasks.changes",
+    "tasks.reports",
+)
 
 task_serializer = "json"
 result_serializer = "json"
@@ -53,6 +60,11 @@ beat_schedule = {
         "task": "sync_all_performance",
         "schedule": timedelta(minutes=_settings.performance_sync_interval_minutes),
         "options": {"expires": _settings.performance_sync_interval_minutes * 60},
+    },
+    "pull-due-reports": {
+        "task": "pull_all_due_reports",
+        "schedule": timedelta(minutes=_settings.reports_check_interval_minutes),
+        "options": {"expires": _settings.reports_check_interval_minutes * 60},
     },
     "reap-crashed-runs": {
         "task": "reap_crashed_runs",

@@ -1,5 +1,5 @@
-"""Insights benchmark: 30 days of daily rows for every campaign, ad set and ad through metasync's performance sync,
-against the per-object approach (one insights query per campaign, ad set and ad).
+"""Insights benchmark: 30 days of daily rows for the ad account and every campaign, ad set and ad through metasync's
+performance sync, against the per-object approach (one insights query per account, campaign, ad set and ad).
 
     python bench/bench_insights.py            # 500 campaigns / 5,000 ad sets / 20,000 ads, 30 days, 0 and 50 ms
     python bench/bench_insights.py --quick    # tiny sizes (smoke test)
@@ -41,8 +41,13 @@ def performance_sync(tenant: str, since: str, until: str) -> dict:
         "wall_s": time.perf_counter() - started,
         "calls": result["api_calls"],
         "errors": result["errors"],
-        "rows": result["campaigns"] + result["ad_sets"] + result["ads"],
-        "rows_by_level": {"campaign": result["campaigns"], "adset": result["ad_sets"], "ad": result["ads"]},
+        "rows": result["accounts"] + result["campaigns"] + result["ad_sets"] + result["ads"],
+        "rows_by_level": {
+            "account": result["accounts"],
+            "campaign": result["campaigns"],
+            "adset": result["ad_sets"],
+            "ad": result["ads"],
+        },
     }
 
 
@@ -59,7 +64,7 @@ def per_object_insights(tenant: str, since: str, until: str, sample_ads: int) ->
     connection = bench_connection(tenant)
     token = connection.access_token
     refresh_account_details(client, token, connection)
-    ids: dict[str, list[str]] = {"ad": [], "adset": [], "campaign": []}
+    ids: dict[str, list[str]] = {"ad": [], "adset": [], "campaign": [], "account": [connection.ad_account_id]}
     for ad in client.iter_edge(
         token, f"{connection.ad_account_id}/ads", {"fields": "id,adset_id,campaign_id"}, page_size=min(sample_ads, 500)
     ):
@@ -97,9 +102,10 @@ def per_object_insights(tenant: str, since: str, until: str, sample_ads: int) ->
 def extrapolate(sample: dict, counts: dict[str, int]) -> dict:
     """Per level: calls and seconds per object in the sample, times the account's objects of that level."""
     totals = {"calls": 0.0, "wall_s": 0.0}
-    for level, key in (("campaign", "campaigns"), ("adset", "adsets"), ("ad", "ads")):
+    for level, key in (("account", None), ("campaign", "campaigns"), ("adset", "adsets"), ("ad", "ads")):
         measured = sample["levels"][level]
-        scale = counts[key] / measured["objects"] if measured["objects"] else 0
+        objects = counts[key] if key else 1  # one ad account
+        scale = objects / measured["objects"] if measured["objects"] else 0
         totals["calls"] += measured["calls"] * scale
         totals["wall_s"] += measured["seconds"] * scale
     return {k: round(v) if k != "wall_s" else v for k, v in totals.items()}

@@ -3,9 +3,9 @@
     python bench/run_all.py            # full sizes (long: see bench/README.md)
     python bench/run_all.py --quick    # tiny sizes, a minute or so
 
-Runs bench_sync.py, bench_insights.py, bench_queries.py, bench_writes.py, profile_sync.py and, when present,
-load_webhooks.py, each in its own process with MONGODB_URI and REDIS_URL from the environment. Exit code 1 if any of
-them failed.
+Runs bench_sync.py, bench_insights.py, bench_reports.py, bench_queries.py, bench_writes.py, profile_sync.py and,
+when present, load_webhooks.py, each in its own process with MONGODB_URI and REDIS_URL from the environment. Exit
+code 1 if any of them failed.
 """
 
 from __future__ import annotations
@@ -20,13 +20,21 @@ BENCH = Path(__file__).resolve().parent
 SCRIPTS = (
     "bench_sync.py",
     "bench_insights.py",
+    "bench_reports.py",
     "bench_queries.py",
     "bench_writes.py",
     "profile_sync.py",
     "load_webhooks.py",
 )
 # Scripts built on benchlib take --results-dir; the others get --quick only.
-TAKES_RESULTS_DIR = ("bench_sync.py", "bench_insights.py", "bench_queries.py", "bench_writes.py", "profile_sync.py")
+TAKES_RESULTS_DIR = (
+    "bench_sync.py",
+    "bench_insights.py",
+    "bench_reports.py",
+    "bench_queries.py",
+    "bench_writes.py",
+    "profile_sync.py",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

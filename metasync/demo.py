@@ -45,9 +45,12 @@ COLLECTIONS = (
     "ad_images",
     "ad_videos",
     "performance_snapshots",
+    "insights_breakdowns",
     "sync_runs",
     "changes",
 )
+# The breakdown report the demo pulls and prints (one day, so `make demo` stays quick).
+DEMO_REPORT, DEMO_REPORT_PRESET = "age_gender", "yesterday"
 
 
 class DemoFailed(Exception):
@@ -192,6 +195,7 @@ class Demo:
             connection = self._register()
             first = self._sync(connection, full=True)
             self._show_campaigns(first)
+            self._show_breakdown(connection)
             self._sync(connection, full=False, compare_to=first)
             self._write_back(connection, first)
             if worker is not None:
@@ -376,6 +380,30 @@ class Demo:
         rows = campaign_performance(self.db, DEMO_TENANT, first["since"], first["until"])
         self.facts["write_back"] = show_write_back(self.console, self.db, connection, rows, first)
 
+    def _show_breakdown(self, connection) -> None:
+        from metasync.reports.definitions import find_report
+        from metasync.reports.run import pull_report
+        from metasync.reports.tables import summarize
+
+        with self.console.status(f"report {DEMO_REPORT} ({DEMO_REPORT_PRESET}) ..."):
+            result = pull_report(connection, find_report(DEMO_REPORT), DEMO_REPORT_PRESET, trigger="demo")
+        headers, rows = summarize(DEMO_REPORT, DEMO_TENANT, result["since"], result["until"])
+        table = Table(
+            title=(
+                f"Report {DEMO_REPORT}, {result['since']}: spend, purchases and ROAS by age and gender, 7-day click "
+                f"vs 1-day view ({result['rows']} rows, {result['api_calls']} calls; read back from MongoDB)"
+            ),
+            title_justify="left",
+        )
+        for header in headers:
+            table.add_column(header, justify="left" if header in ("age", "gender") else "right")
+        for row in rows[:12]:
+            table.add_row(*row)
+        self.console.print(table)
+        self.facts["report_rows"] = result["rows"]
+        self.facts["report_calls"] = result["api_calls"]
+        self.facts["report_lines"] = len(rows)
+
     # ---------------------------------------------------------------------------------------------- webhooks
     def _webhooks(self, connection, worker: CeleryWorker, first: dict[str, Any]) -> None:
         self.console.print()
@@ -491,7 +519,8 @@ class Demo:
         self.console.print(table)
         self.console.print(
             "Try: [cyan]metasync status --tenant demo[/] or, in mongosh, "
-            "[cyan]db.performance_snapshots.find({tenant_id: 'demo', entity_type: 'CAMPAIGN'})[/]. "
+            "[cyan]db.performance_snapshots.find({tenant_id: 'demo', entity_type: 'CAMPAIGN'})[/] or "
+            "[cyan]metasync reports show age_gender --tenant demo[/]. "
             "The next `metasync demo` replaces tenant 'demo'."
         )
 

@@ -100,6 +100,13 @@ class Settings(BaseSettings):
     # Meta keeps insights for 37 months; a longer window only gets errors back.
     performance_lookback_days: int = Field(28, alias="PERFORMANCE_LOOKBACK_DAYS", ge=1, le=1095)
     meta_rate_limit_per_hour: int = Field(180, alias="META_RATE_LIMIT_PER_HOUR", ge=1)
+    # How often beat looks for due reports (each report has its own schedule, in minutes).
+    reports_check_interval_minutes: int = Field(60, alias="REPORTS_CHECK_INTERVAL_MINUTES", ge=1, le=10080)
+    # Breakdown reports take rate-limit tokens only while this share of each user's hourly budget stays in the
+    # bucket, so they never starve the entity and daily-performance syncs (metasync/graph/ratelimit.py).
+    reports_rate_reserve_share: float = Field(
+        0.3, alias="REPORTS_RATE_RESERVE_SHARE", ge=0, le=0.9, allow_inf_nan=False
+    )
     # Longest a caller blocks waiting for a rate-limit token before giving up (a task then retries later); 0 = never.
     meta_rate_limit_max_wait_seconds: float = Field(
         30, alias="META_RATE_LIMIT_MAX_WAIT_SECONDS", ge=0, allow_inf_nan=False

@@ -162,6 +162,7 @@ def _matches(item: dict[str, Any], filtering: list[dict[str, Any]]) -> bool:
 # --- insights -------------------------------------------------------------------------------------------------
 TZ = "America/Los_Angeles"  # the fake ad account's timezone
 ID_KEYS = {
+    "account": ("account_id",),
     "campaign": ("campaign_id",),
     "adset": ("campaign_id", "adset_id"),
     "ad": ("campaign_id", "adset_id", "ad_id"),
@@ -173,8 +174,8 @@ def insight_row(level: str, ids: tuple[str, ...], day: date | str, **metrics: An
     """A row as Meta sends it: every metric a string, ids for the level and its parents."""
     row: dict[str, Any] = dict(zip(ID_KEYS[level], ids, strict=True))
     row[f"{level}_name"] = f"{level} {ids[-1]}"
+    row.setdefault("account_id", "123")
     row.update(
-        account_id="123",
         date_start=str(day),
         date_stop=str(day),
         impressions="1000",
@@ -213,7 +214,7 @@ class FakeInsights:
         self.account = account
         self.currency = currency
         self.timezone_name = timezone_name
-        self.rows: dict[str, list[dict[str, Any]]] = {"campaign": [], "adset": [], "ad": []}
+        self.rows: dict[str, list[dict[str, Any]]] = {"account": [], "campaign": [], "adset": [], "ad": []}
         self.gets: list[dict[str, Any]] = []  # queries of synchronous daily GETs
         self.reports: list[dict[str, Any]] = []  # queries of POSTed report runs
         self.polls = 0

@@ -84,3 +84,21 @@ def test_write_benchmark_runs_and_batches_its_changes(tmp_path, redis_client):
     for batched, alone in zip(ours, single, strict=True):
         assert batched["applied"] == batched["changes"] == alone["calls"]
         assert batched["calls"] == 2  # the quick run's changes fit one read batch and one write batch
+
+
+def test_quick_reports_benchmark_pulls_every_preset_near_the_page_floor(tmp_path, redis_client):
+    result = run_quick(tmp_path, "bench_reports.py")
+
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    rows = [json.loads(line) for line in (tmp_path / "bench_reports.jsonl").read_text().splitlines()]
+    assert {row["preset"] for row in rows} == {
+        "age_gender",
+        "country",
+        "region",
+        "placement",
+        "device_platform",
+        "hourly",
+    }
+    for row in rows:
+        assert row["rows"] > 0 and row["errors"] == 0 and row["calls"] == row["simulator_calls"] == row["min_calls"]
+    assert "Breakdown reports" in (tmp_path / "summary.md").read_text()

@@ -84,6 +84,7 @@ def test_schedule_intervals_come_from_the_environment():
         "META_SYNC_INTERVAL_MINUTES": "15",
         "PERFORMANCE_SYNC_INTERVAL_MINUTES": "120",
         "ACCOUNT_RECHECK_INTERVAL_MINUTES": "240",
+        "REPORTS_CHECK_INTERVAL_MINUTES": "30",
     }
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
@@ -96,4 +97,5 @@ def test_schedule_intervals_come_from_the_environment():
         "pick_up_changes": 60,
         "reap_crashed_runs": 60,
         "recheck_inactive_accounts": 14400,
+        "pull_all_due_reports": 1800,
     }

@@ -17,6 +17,7 @@ COMMANDS = [
     "doctor",
     "keygen",
     "performance",
+    "reports",
     "simulator",
     "status",
     "sync",

@@ -36,7 +36,7 @@ def test_default_is_yesterday_for_every_active_connection(cli, connection, insig
     row = json.loads(result.stdout)
     yesterday = str(local_today(TZ) - timedelta(days=1))
     assert (row["status"], row["since"], row["until"]) == ("ok", yesterday, yesterday)
-    assert (row["campaigns"], row["ad_sets"], row["ads"], row["api_calls"]) == (1, 0, 1, 4)
+    assert (row["campaigns"], row["ad_sets"], row["ads"], row["api_calls"]) == (1, 0, 1, 5)
     assert PerformanceSnapshot.objects.count() == 2
 
 

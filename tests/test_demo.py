@@ -88,6 +88,10 @@ def test_demo_syncs_entities_and_performance_and_shows_what_mongodb_holds(mongo,
         "configured_status"
     ] == ("PAUSED")
     assert f"campaign {paused['object_id']}" in out and "Re-synced documents in MongoDB" in out
+    # the breakdown table is read back from the stored report rows
+    assert "Report age_gender" in out and "7d_click" in out and "1d_view" in out
+    rows = list(mongo.insights_breakdowns.find({"tenant_id": DEMO_TENANT, "report": "age_gender"}))
+    assert rows and all({"age", "gender"} == set(r["breakdowns"]) for r in rows)
 
     # where the data lives: the URI without credentials, and the counts that are really there
     assert mask_url_password(os.environ["MONGODB_URI"]) in out

@@ -73,3 +73,22 @@ def test_buckets_are_per_user(graph, redis_client):
     client.fetch_node(TOKEN, "1", user_id="b")
     with pytest.raises(RateLimitedError):
         client.fetch_node(TOKEN, "1", user_id="a")
+
+
+def test_a_reserving_client_defers_while_the_syncs_reserve_is_reached_and_syncs_go_on(graph, redis_client):
+    graph.add("GET", f"{GRAPH}/1", json={"id": "1"})
+    limiter = RateLimiter(per_hour=10, max_wait_seconds=0)
+    syncs = GraphClient(limiter=limiter)
+    reports = syncs.scoped(reserve_share=0.3)  # leaves 3 of the 10 tokens to the syncs
+
+    taken = 0
+    with pytest.raises(RateLimitedError):
+        while True:
+            reports.fetch_node(TOKEN, "1", user_id="u4")
+            taken += 1
+    for _ in range(3):  # the reserve is still there for the entity and performance syncs
+        syncs.fetch_node(TOKEN, "1", user_id="u4")
+
+    assert taken == 7
+    with pytest.raises(RateLimitedError):
+        syncs.fetch_node(TOKEN, "1", user_id="u4")

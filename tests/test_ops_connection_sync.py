@@ -22,5 +22,5 @@ def test_entity_sync_with_performance_adds_up_api_calls(connection, graph, today
     perf = result["performance"]
     assert perf["lookback"] is True and perf["campaigns"] == 1
     assert result["api_calls"] == 7 + perf["api_calls"]  # the account, three entity and three library edges
-    assert perf["api_calls"] == 2 + 3  # campaign and ad-set pages, one ad report (start, poll, page)
+    assert perf["api_calls"] == 3 + 3  # account, campaign and ad-set pages, one ad report (start, poll, page)
     assert SyncRun.objects(kind="PERFORMANCE").count() == 1

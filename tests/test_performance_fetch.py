@@ -22,7 +22,8 @@ def test_calls_grow_with_pages_not_with_objects(connection, graph, insights, tod
     result = sync_all_performance_data(connection, "yesterday")
 
     assert result["ads"] == 120
-    assert result["api_calls"] == 1 + 1 + 1 + 3  # account, campaign page, ad-set page, three ad pages
+    # account details, account-level page, campaign page, ad-set page, three ad pages
+    assert result["api_calls"] == 1 + 1 + 1 + 1 + 3
     assert PerformanceSnapshot.objects(entity_type="AD").count() == 120
 
 
@@ -35,7 +36,8 @@ def test_insights_pages_are_larger_than_entity_pages(connection, graph, insights
 def test_follows_next_past_a_short_page(connection, graph, today):
     day = str(today - timedelta(days=1))
     FakeInsights(graph)
-    graph.replace(
+    graph.replace("GET", f"{GRAPH}/act_123/insights", json={"data": []})  # the account level
+    graph.add(
         "GET",
         f"{GRAPH}/act_123/insights",
         json={
@@ -51,7 +53,7 @@ def test_follows_next_past_a_short_page(connection, graph, today):
 
     assert result["campaigns"] == 2
     assert sorted(PerformanceSnapshot.objects.values_list("entity_id")) == ["1", "2"]
-    follow_up = graph.calls[2].request.url
+    follow_up = graph.calls[3].request.url
     assert "after=c1" in follow_up and "EAAleak" not in follow_up
 
 
@@ -63,18 +65,19 @@ def test_long_range_runs_as_async_report_until_completed(connection, insights):
 
     assert result["ads"] == 40
     assert insights.gets == []  # 40 days is past every level's synchronous limit
-    assert insights.posted_ranges == [(level, "2026-01-01", "2026-02-09") for level in ("campaign", "adset", "ad")]
-    assert insights.polls == 9
-    # account, then per level: start, three polls, one page of results
-    assert result["api_calls"] == 1 + 3 * (1 + 3 + 1)
+    levels = ("account", "campaign", "adset", "ad")
+    assert insights.posted_ranges == [(level, "2026-01-01", "2026-02-09") for level in levels]
+    assert insights.polls == 12
+    # account details, then per level: start, three polls, one page of results
+    assert result["api_calls"] == 1 + 4 * (1 + 3 + 1)
 
 
 def test_ad_level_goes_async_sooner_than_campaigns(connection, insights):
     result = sync_all_performance_data(connection, since="2026-01-01", until="2026-01-10")
 
-    assert [q["level"] for q in insights.gets] == ["campaign", "adset"]
+    assert [q["level"] for q in insights.gets] == ["account", "campaign", "adset"]
     assert insights.posted_ranges == [("ad", "2026-01-01", "2026-01-10")]
-    assert result["api_calls"] == 1 + 2 + 3
+    assert result["api_calls"] == 1 + 3 + 3
 
 
 def test_too_much_data_falls_back_to_an_async_report(connection, insights, today):
@@ -86,7 +89,7 @@ def test_too_much_data_falls_back_to_an_async_report(connection, insights, today
 
     assert result["ads"] == 1
     assert insights.posted_ranges == [("ad", str(day), str(day))]
-    assert result["api_calls"] == 1 + 2 + 1 + 3  # account, 2 sync levels, refused ad query, start/poll/page
+    assert result["api_calls"] == 1 + 3 + 1 + 3  # account, 3 sync levels, refused ad query, start/poll/page
 
 
 def test_rows_read_before_the_fallback_are_counted_once(connection, insights, today, monkeypatch):

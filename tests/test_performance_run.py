@@ -37,10 +37,10 @@ def test_writes_one_snapshot_per_object_and_day_for_every_level(connection, insi
     result = sync_all_performance_data(connection, "last_7d")
 
     assert (result["campaigns"], result["ad_sets"], result["ads"]) == (4, 4, 4)
-    assert result["api_calls"] == 4  # account details, then one page per level
+    assert result["api_calls"] == 5  # account details, then one page per level
     last_7d = (str(today - timedelta(days=7)), str(today - timedelta(days=1)))
     assert [(q["level"], q["since"], q["until"]) for q in insights.gets] == [
-        (level, *last_7d) for level in ("campaign", "adset", "ad")
+        (level, *last_7d) for level in ("account", "campaign", "adset", "ad")
     ]
     snap = stored("AD", "112", today - timedelta(days=1))
     assert (snap.tenant_id, snap.connection, snap.ad_account_id) == ("tenant-a", connection.id, "act_123")
@@ -171,8 +171,15 @@ def test_sync_run_records_the_performance_sync(connection, insights, today):
     result = sync_all_performance_data(connection, "yesterday", trigger="cli")
 
     run = SyncRun.objects.get(connection=connection.id, kind="PERFORMANCE")
-    assert (run.status, run.trigger, run.api_calls, run.error_count) == ("PARTIAL", "cli", 4, 1)
-    assert run.counts == {"campaigns": 2, "ad_sets": 2, "ads": 2, "since": result["since"], "until": result["until"]}
+    assert (run.status, run.trigger, run.api_calls, run.error_count) == ("PARTIAL", "cli", 5, 1)
+    assert run.counts == {
+        "accounts": 0,
+        "campaigns": 2,
+        "ad_sets": 2,
+        "ads": 2,
+        "since": result["since"],
+        "until": result["until"],
+    }
     assert "not-an-id" in run.errors[0]
     assert MetaConnection.objects.get(id=connection.id).last_performance_synced_at is not None
 
@@ -207,7 +214,7 @@ def test_scheduled_sync_pulls_the_full_window_once_a_day_and_recent_days_hourly(
     assert second["lookback"] is False
     assert requested_days(insights) == {(str(today - timedelta(days=2)), str(today))}
     assert insights.reports == []  # three days stay synchronous at every level
-    assert second["campaigns"] == 4 and second["api_calls"] == 3
+    assert second["campaigns"] == 4 and second["api_calls"] == 4
 
     # The next account-local day: the full window is due again.
     connection.update(

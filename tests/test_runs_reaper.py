@@ -52,6 +52,12 @@ def test_a_silent_run_is_marked_crashed_and_its_work_enqueued_again(connection):
         ),
         ("PERFORMANCE", {}, ("sync_performance", ["{id}"], {})),
         ("CHANGES", {"change_set_id": "cs-1"}, ("apply_change_set", ["cs-1"], {})),
+        (
+            "REPORT",
+            {"report": "age_gender", "date_preset": "last_7d"},
+            ("pull_report", ["{id}", "age_gender"], {"date_preset": "last_7d", "since": None, "until": None}),
+        ),
+        ("REPORT", {"report": "ages"}, ("pull_due_reports", ["{id}"], {})),
     ],
 )
 def test_each_kind_is_redone_with_what_it_was_asked(connection, kind, target, expected):

@@ -212,6 +212,8 @@ def test_every_default_as_described():
         "PERFORMANCE_LOOKBACK_DAYS": "28",
         "META_RATE_LIMIT_PER_HOUR": "180",
         "META_RATE_LIMIT_MAX_WAIT_SECONDS": "30.0",
+        "REPORTS_CHECK_INTERVAL_MINUTES": "60",
+        "REPORTS_RATE_RESERVE_SHARE": "0.3",
         "META_USAGE_PAUSE_THRESHOLD": "85.0",
         "META_PAGE_SIZE": "100",
         "META_CONNECT_TIMEOUT": "5.0",

@@ -191,3 +191,30 @@ def selection_options(command):
     """`--tenant` and `--connection`, as every command that acts on existing connections takes them."""
     command = click.option("--connection", "connection_id", default=None, help="Only this connection.")(command)
     return click.option("--tenant", default=None, help="Only this tenant's connections.")(command)
+
+
+def date_args(preset: str | None, since: str | None, until: str | None, default_preset: str) -> dict[str, Any]:
+    """The checked preset or range, as keyword arguments; a usage error (exit 2) before anything else runs."""
+    from metasync.performance import InvalidDateRange, parse_date_request
+
+    if preset and (since or until):
+        raise CliError("use --preset or --since/--until, not both")
+    try:
+        if since or until:
+            parse_date_request(None, since, until)
+            return {"date_preset": None, "since": since, "until": until}
+        parse_date_request(preset or default_preset)
+    except InvalidDateRange as exc:
+        raise CliError(str(exc)) from None
+    return {"date_preset": preset or default_preset}
+
+
+def insights_summary(connection, result: dict[str, Any], what: str) -> str:
+    """One line for an insights run: the account, its days, what was written, time, calls, errors."""
+    text = (
+        f"{connection.ad_account_id} ({result['since']}..{result['until']}): {what} in {result['duration_ms']} ms, "
+        f"{result['api_calls']} Graph calls"
+    )
+    if result.get("errors"):
+        text += f", {result['errors']} errors (see `sync_runs`)"
+    return text

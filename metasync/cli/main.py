@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from metasync.cli import changes, connections, demo, ops, performance, simulator, sync
+from metasync.cli import changes, connections, demo, ops, performance, reports, simulator, sync
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -19,6 +19,7 @@ for command in (
     connections.connections,
     sync.sync_command,
     performance.performance_command,
+    reports.reports,
     ops.check_command,
     ops.doctor_command,
     ops.status_command,

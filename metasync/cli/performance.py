@@ -13,31 +13,16 @@ DEFAULT_PRESET = "yesterday"
 
 
 def _date_args(preset: str | None, since: str | None, until: str | None) -> dict[str, Any]:
-    """The checked preset or range, as keyword arguments; a usage error (exit 2) before anything else runs."""
-    from metasync.cli.common import CliError
-    from metasync.performance import InvalidDateRange, parse_date_request
+    from metasync.cli.common import date_args
 
-    if preset and (since or until):
-        raise CliError("use --preset or --since/--until, not both")
-    try:
-        if since or until:
-            parse_date_request(None, since, until)
-            return {"date_preset": None, "since": since, "until": until}
-        parse_date_request(preset or DEFAULT_PRESET)
-    except InvalidDateRange as exc:
-        raise CliError(str(exc)) from None
-    return {"date_preset": preset or DEFAULT_PRESET}
+    return date_args(preset, since, until, DEFAULT_PRESET)
 
 
 def _describe(connection, result: dict[str, Any]) -> str:
-    text = (
-        f"{connection.ad_account_id} ({result['since']}..{result['until']}): {result['campaigns']} campaign, "
-        f"{result['ad_sets']} ad set, {result['ads']} ad rows in {result['duration_ms']} ms, "
-        f"{result['api_calls']} Graph calls"
-    )
-    if result.get("errors"):
-        text += f", {result['errors']} errors (see `sync_runs`)"
-    return text
+    from metasync.cli.common import insights_summary
+
+    rows = f"{result['campaigns']} campaign, {result['ad_sets']} ad set, {result['ads']} ad rows"
+    return insights_summary(connection, result, rows)
 
 
 @click.command("performance")

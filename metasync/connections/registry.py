@@ -23,6 +23,7 @@ from metasync.store.documents import (
     SyncRun,
 )
 from metasync.store.library import LIBRARY_DOCUMENTS
+from metasync.store.reports import BreakdownRow
 
 
 def get_connection(connection_id: str) -> MetaConnection | None:
@@ -81,7 +82,8 @@ def remove_connection(connection: MetaConnection, purge: bool = False) -> int:
     """Delete the connection; with `purge`, also every document synced through it. Returns documents purged."""
     removed = 0
     if purge:
-        for document in (Campaign, AdSet, Ad, PerformanceSnapshot, SyncRun, AdAccount, *LIBRARY_DOCUMENTS, Change, ChangeSet):
+        purged = (Campaign, AdSet, Ad, PerformanceSnapshot, BreakdownRow, SyncRun, AdAccount, *LIBRARY_DOCUMENTS)
+        for document in (*purged, Change, ChangeSet):
             removed += document.objects(connection=connection.id).delete()
     connection.delete()
     return removed

@@ -91,6 +91,8 @@ class GraphClient:
         )
         self._session = session
         self.counter = counter or CallCounter()
+        # Share of the user's rate budget this client leaves to others (see graph/ratelimit.py); 0 for syncs.
+        self.reserve_share = 0.0
 
     @property
     def session(self) -> requests.Session:
@@ -100,9 +102,12 @@ class GraphClient:
     def calls(self) -> int:
         return self.counter.value
 
-    def scoped(self) -> GraphClient:
+    def scoped(self, reserve_share: float = 0.0) -> GraphClient:
+        """A view with its own call counter; `reserve_share` > 0 for deferrable work that must leave that share of
+        each user's budget to the syncs."""
         child = GraphClient(self.settings, self.limiter, self._session, CallCounter())
         child.retry_base_seconds = self.retry_base_seconds
+        child.reserve_share = reserve_share
         return child
 
     # --- one call ---------------------------------------------------------------------------------------------
@@ -169,7 +174,7 @@ class GraphClient:
             query["access_token"] = access_token
             if self.settings.meta_app_secret:
                 query["appsecret_proof"] = appsecret_proof(self.settings.meta_app_secret, access_token)
-            self.limiter.acquire(user_key_for(user_id, access_token), account_id, cost)
+            self.limiter.acquire(user_key_for(user_id, access_token), account_id, cost, self.reserve_share)
         elif account_id:
             self.limiter.check_account(account_id)
         body = {k: _encode_param(v) for k, v in data.items()} if data else None

@@ -6,6 +6,10 @@ Two mechanisms:
   longer than `META_RATE_LIMIT_MAX_WAIT_SECONDS` (a Celery task then retries later);
 - a pause per ad account, set when Meta's usage headers pass the threshold or Meta throttles us: no worker calls
   that account until the pause expires.
+
+Heavy, deferrable work (breakdown reports) takes tokens with a `reserve`: only while the user's bucket would keep
+at least that many tokens afterwards, so entity and daily-performance syncs of the same user always find the
+reserved share of the budget (`REPORTS_RATE_RESERVE_SHARE`); past it, the report waits or gives up and is retried.
 """
 
 from __future__ import annotations
@@ -24,12 +28,13 @@ log = logging.getLogger(__name__)
 
 KEY_PREFIX = "metasync:"
 
-# KEYS[1] bucket hash. ARGV: capacity, refill per second, tokens wanted.
+# KEYS[1] bucket hash. ARGV: capacity, refill per second, tokens wanted, tokens that must stay (the reserve).
 # Returns {granted (0/1), tokens left (x1000), milliseconds until enough tokens}.
 _TOKEN_BUCKET_LUA = """
 local capacity = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
 local wanted = tonumber(ARGV[3])
+local reserve = tonumber(ARGV[4] or 0)
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
@@ -42,11 +47,11 @@ end
 tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate)
 local granted = 0
 local wait_ms = 0
-if tokens >= wanted then
+if tokens >= wanted + reserve then
   tokens = tokens - wanted
   granted = 1
 else
-  wait_ms = math.ceil((wanted - tokens) / rate * 1000)
+  wait_ms = math.ceil((wanted + reserve - tokens) / rate * 1000)
 end
 redis.call('HSET', KEYS[1], 'tokens', tokens, 'ts', now)
 redis.call('EXPIRE', KEYS[1], math.ceil(capacity / rate) + 60)
@@ -103,22 +108,28 @@ class RateLimiter:
     def client(self) -> redis.Redis:
         return self._client or get_redis()
 
-    def _take(self, user_key: str, cost: int = 1) -> tuple[bool, float, float]:
+    def _take(self, user_key: str, cost: int = 1, reserve: float = 0.0) -> tuple[bool, float, float]:
         script = self.client.register_script(_TOKEN_BUCKET_LUA)
-        granted, tokens_milli, wait_ms = script(keys=[_bucket_key(user_key)], args=[self.capacity, self.rate, cost])
+        granted, tokens_milli, wait_ms = script(
+            keys=[_bucket_key(user_key)], args=[self.capacity, self.rate, cost, reserve]
+        )
         return bool(granted), tokens_milli / 1000.0, wait_ms / 1000.0
 
-    def acquire(self, user_key: str, account_id: str | None = None, cost: int = 1) -> float:
+    def acquire(
+        self, user_key: str, account_id: str | None = None, cost: int = 1, reserve_share: float = 0.0
+    ) -> float:
         """Take a call's tokens for this user, waiting if needed; returns the tokens left.
 
         `cost` weighs the call as Meta scores it (a read 1, a write 3; a batch the sum of its items); a cost above
-        the whole budget takes the whole budget, so it is never refused for good."""
+        the whole budget takes the whole budget, so it is never refused for good. With `reserve_share`, only while
+        the bucket keeps that share of its capacity afterwards (see the module docstring)."""
         if account_id:
             self.check_account(account_id)
         cost = max(1, min(int(cost), self.capacity))
+        reserve = self.capacity * max(0.0, min(reserve_share, 0.95))
         waited = 0.0
         while True:
-            granted, left, wait = self._take(user_key, cost)
+            granted, left, wait = self._take(user_key, cost, reserve)
             if granted:
                 self._maybe_warn(user_key, left)
                 return left

@@ -59,7 +59,7 @@ def insights_params(level: InsightsLevel, window: DateRange, campaign_ids: list[
         "level": level.level,
         "fields": level.fields_param(),
         "time_range": window.as_param(),
-        "time_increment": 1,
+        **level.query_params(),
         # Attribute conversions by each ad set's own setting, as Ads Manager does.
         "use_unified_attribution_setting": True,
     }

@@ -42,7 +42,7 @@ def currency_exponent(currency: str | None) -> int:
     return 0 if (currency or "").strip().upper() in ZERO_DECIMAL_CURRENCIES else 2
 
 
-def _decimal(value: Any, what: str) -> Decimal:
+def to_decimal(value: Any, what: str) -> Decimal:
     if isinstance(value, bool) or isinstance(value, float):
         # A float has already lost the exact amount; Meta sends strings.
         raise MappingError(f"{what} must be a decimal string, got {value!r}")
@@ -59,7 +59,7 @@ def to_minor(value: Any, exponent: int, what: str = "amount") -> int:
     """ "55.50" -> 5550 (exponent 2). Meta reports money at minor-unit precision; extra digits round half-even."""
     if value in (None, ""):
         return 0
-    return int(_decimal(value, what).scaleb(exponent).to_integral_value(ROUND_HALF_EVEN))
+    return int(to_decimal(value, what).scaleb(exponent).to_integral_value(ROUND_HALF_EVEN))
 
 
 def from_minor(minor: int, exponent: int) -> Decimal:
@@ -70,15 +70,16 @@ def from_minor(minor: int, exponent: int) -> Decimal:
 def to_count(value: Any, what: str = "count") -> int:
     if value in (None, ""):
         return 0
-    return int(_decimal(value, what).to_integral_value(ROUND_HALF_EVEN))
+    return int(to_decimal(value, what).to_integral_value(ROUND_HALF_EVEN))
 
 
-def action_values_by_type(items: Any) -> dict[str, Any]:
-    """{action_type: value} for a row's `actions` or `action_values`; the first entry of a type wins."""
+def action_values_by_type(items: Any, key: str = "value") -> dict[str, Any]:
+    """{action_type: entry[key]} for a row's `actions` or `action_values` (`key`: "value", or an attribution
+    window such as "7d_click"); the first entry of a type wins, entries without `key` are left out."""
     out: dict[str, Any] = {}
     for item in items if isinstance(items, list) else []:
-        if isinstance(item, dict) and item.get("action_type") and item["action_type"] not in out:
-            out[str(item["action_type"])] = item.get("value")
+        if isinstance(item, dict) and item.get("action_type") and item["action_type"] not in out and key in item:
+            out[str(item["action_type"])] = item.get(key)
     return out
 
 

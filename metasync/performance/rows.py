@@ -15,9 +15,8 @@ from metasync.performance.metrics import currency_exponent, derived_rates, extra
 from metasync.store.documents import PerformanceSnapshot
 from metasync.store.writer import BatchWriter
 
-ID_FIELDS = ("campaign_id", "campaign_name", "adset_id", "adset_name", "ad_id", "ad_name")
+ID_FIELDS = ("account_id", "account_name", "campaign_id", "campaign_name", "adset_id", "adset_name", "ad_id", "ad_name")
 ROW_FIELDS = (
-    "account_id",
     "account_currency",
     "date_start",
     "date_stop",
@@ -44,16 +43,25 @@ class InsightsLevel:
     name_field: str
     sync_max_days: int  # longer ranges go straight to an asynchronous report
 
+    def id_fields(self) -> tuple[str, ...]:
+        """This level's ids and names, and its parents'."""
+        return ID_FIELDS[: ID_FIELDS.index(self.name_field) + 1]
+
     def fields_param(self) -> str:
         """This level's ids and names (and its parents'), then the metrics."""
-        return ",".join(ID_FIELDS[: ID_FIELDS.index(self.name_field) + 1] + ROW_FIELDS)
+        return ",".join(self.id_fields() + ROW_FIELDS)
+
+    def query_params(self) -> dict[str, Any]:
+        """Parameters beyond level, fields and dates (a report's breakdowns); one row per day by default."""
+        return {"time_increment": 1}
 
 
-# Campaign and ad-set rows are few; ad rows multiply with the number of ads, so they go asynchronous sooner.
+# Account, campaign and ad-set rows are few; ad rows multiply with the number of ads, so they go asynchronous sooner.
+ACCOUNT_LEVEL = InsightsLevel("account", "ACCOUNT", "accounts", "account_id", "account_name", 31)
 CAMPAIGN_LEVEL = InsightsLevel("campaign", "CAMPAIGN", "campaigns", "campaign_id", "campaign_name", 31)
 ADSET_LEVEL = InsightsLevel("adset", "ADSET", "ad_sets", "adset_id", "adset_name", 31)
 AD_LEVEL = InsightsLevel("ad", "AD", "ads", "ad_id", "ad_name", 7)
-LEVELS = (CAMPAIGN_LEVEL, ADSET_LEVEL, AD_LEVEL)
+LEVELS = (ACCOUNT_LEVEL, CAMPAIGN_LEVEL, ADSET_LEVEL, AD_LEVEL)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,13 @@ from metasync.store.writer import MAX_STORED_ERRORS
 log = logging.getLogger(__name__)
 
 # The `event` field of each kind's log lines, as alerts name them: <prefix>_started, _finished, _failed.
-EVENT_PREFIXES = {"ENTITIES": "sync", "PERFORMANCE": "performance", "ENTITY": "entity_sync", "ACCOUNT": "account_check"}
+EVENT_PREFIXES = {
+    "ENTITIES": "sync",
+    "PERFORMANCE": "performance",
+    "ENTITY": "entity_sync",
+    "ACCOUNT": "account_check",
+    "REPORT": "report",
+}
 
 
 class SyncFailed(Exception):

@@ -39,6 +39,11 @@ def redo(run: SyncRun) -> tuple[str, list[Any], dict[str, Any]]:
             [connection_id],
             {k: target[k] for k in ("date_preset", "since", "until") if k in target},
         )
+    if run.kind == "REPORT":  # an explicit pull is redone as asked; a scheduled one as the connection's due reports
+        if any(k in target for k in ("date_preset", "since", "until")):
+            dates = {k: target.get(k) for k in ("date_preset", "since", "until")}
+            return "pull_report", [connection_id, target.get("report")], dates
+        return "pull_due_reports", [connection_id], {}
     return "sync_connection", [connection_id], {"full": bool(run.full)}
 
 

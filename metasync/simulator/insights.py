@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+from .insights_breakdowns import AudienceWeights, split_vector
 from .insights_metrics import IMPR, DailyMetrics, combine
 from .insights_query import Group, InsightsQuery, QueryBuilder
 from .insights_rows import RowRenderer
@@ -17,7 +18,9 @@ class InsightsEngine:
         self.metrics = DailyMetrics(world.config.seed, world.ads)
         self.queries = QueryBuilder(world)
         self.rows = RowRenderer(world.objects)
+        self.audience = AudienceWeights(world.config.seed, world.ads)
         self._cell_cache: dict[tuple, list[int] | None] = {}
+        self._parts_cache: dict[tuple, list[list[int] | None]] = {}
         self._lock = threading.Lock()
 
     def build_query(self, account: dict, scope: dict, params: dict[str, str]) -> InsightsQuery:
@@ -63,21 +66,59 @@ class InsightsEngine:
         vecs = [v for v in (self.group_day(group, d) for d in range(lo, hi + 1)) if v is not None]
         return combine(vecs)
 
+    def group_bucket_parts(
+        self, q: InsightsQuery, group: Group, bucket: tuple[int, int], window: tuple[int, int]
+    ) -> list[list[int] | None]:
+        """The group's vector over the bucket, per breakdown combination: each (ad, day) split, then summed."""
+        key = (self.world.version, group.key, bucket, window, q.breakdowns.names)
+        hit = self._parts_cache.get(key)
+        if hit is not None:
+            return hit
+        combos = len(q.breakdowns.combos)
+        lo, hi = max(bucket[0], window[0]), min(bucket[1], window[1])
+        if not self.metrics.extra:
+            lo, hi = max(lo, group.first), min(hi, group.last)
+        per_combo: list[list[list[int]]] = [[] for _ in range(combos)]
+        for ad in group.ads:
+            weights = None
+            for day in range(lo, hi + 1):
+                vec = self.metrics.ad_day(ad, day)
+                if vec is None:
+                    continue
+                weights = weights or self.audience.weights(ad, q.breakdowns)
+                for c, part in enumerate(split_vector(vec, weights)):
+                    if part is not None:
+                        per_combo[c].append(part)
+        parts = [combine(vecs) for vecs in per_combo]
+        with self._lock:
+            if len(self._parts_cache) > 4096:
+                self._parts_cache.clear()
+            self._parts_cache[key] = parts
+        return parts
+
     def estimate_rows(self, q: InsightsQuery) -> int:
-        """Meta-style up-front estimate: objects x time buckets that touch the data window."""
+        """Meta-style up-front estimate: objects x time buckets that touch the data window (x combinations)."""
         w_lo, w_hi = self.world.clock.data_window()
         live = sum(1 for lo, hi in q.buckets if hi >= w_lo and lo <= w_hi)
-        return live * len(q.groups)
+        return live * q.per_bucket
 
     # -------------------------------------------------------------- paging
+    def _vec_at(self, q: InsightsQuery, pos: int, window: tuple[int, int]) -> list[int] | None:
+        b, rest = divmod(pos, q.per_bucket)
+        gi, c = divmod(rest, q.combos)
+        if q.breakdowns is None:
+            vec = self.group_bucket(q.groups[gi], q.buckets[b], window)
+        else:
+            vec = self.group_bucket_parts(q, q.groups[gi], q.buckets[b], window)[c]
+        return vec if vec is not None and vec[IMPR] > 0 else None
+
     def _row_at(self, q: InsightsQuery, pos: int, window: tuple[int, int]) -> dict | None:
-        g = len(q.groups)
-        b, gi = divmod(pos, g)
-        bucket = q.buckets[b]
-        vec = self.group_bucket(q.groups[gi], bucket, window)
-        if vec is None or vec[IMPR] <= 0:
+        vec = self._vec_at(q, pos, window)
+        if vec is None:
             return None
-        return self.rows.render(q, q.groups[gi], bucket, vec)
+        b, rest = divmod(pos, q.per_bucket)
+        gi, c = divmod(rest, q.combos)
+        return self.rows.render(q, q.groups[gi], q.buckets[b], vec, c)
 
     @staticmethod
     def _bucket_live(q: InsightsQuery, b: int, window: tuple[int, int]) -> bool:
@@ -89,7 +130,7 @@ class InsightsEngine:
     ) -> tuple[list[dict], int | None, int | None, bool, bool]:
         """Rows of one page: (rows, first position, last position, has_previous, has_next)."""
         total = q.positions
-        g = len(q.groups)
+        g = q.per_bucket
         rows: list[dict] = []
         positions: list[int] = []
         if total == 0:
@@ -132,14 +173,13 @@ class InsightsEngine:
     def _find(self, q: InsightsQuery, pos: int, step: int, window: tuple[int, int]) -> int | None:
         """The next position (scanning by `step`) that has a row, or None."""
         total = q.positions
-        g = len(q.groups)
+        g = q.per_bucket
         while 0 <= pos < total:
             b = pos // g
             if not self._bucket_live(q, b, window):
                 pos = (b + 1) * g if step > 0 else b * g - 1
                 continue
-            vec = self.group_bucket(q.groups[pos % g], q.buckets[b], window)
-            if vec is not None and vec[IMPR] > 0:
+            if self._vec_at(q, pos, window) is not None:
                 return pos
             pos += step
         return None

@@ -1,5 +1,8 @@
 """Insights metrics: one vector per (ad, day) derived from a hash of (seed, ad id, day), and how vectors add up:
-exactly (money in integer cents), except reach, which Meta de-duplicates across ads and days."""
+exactly (money in integer cents), except reach, which Meta de-duplicates across ads and days.
+
+Each conversion count and value also carries its 1-day-view and 1-day-click parts (the unified `value` is
+7-day click plus 1-day view), so attribution windows add up across ads, days and breakdown rows like the rest."""
 
 from __future__ import annotations
 
@@ -33,8 +36,29 @@ from struct import Struct
     L_OMNI,
     L_GROUPED,
     L_PIXEL,
-) = range(24)
-VECTOR_LEN = 24
+    OUTBOUND,
+    VIDEO_PLAY,
+    VIDEO_P25,
+    VIDEO_P50,
+    VIDEO_P75,
+    VIDEO_P95,
+    VIDEO_P100,
+    THRUPLAY,
+) = range(32)
+# Conversion counts and values (P_OMNI .. L_PIXEL): their 1d_view parts, then their 1d_click parts.
+CONVERSION_INDEXES = tuple(range(P_OMNI, L_PIXEL + 1))
+VIEW_1D = {i: 32 + k for k, i in enumerate(CONVERSION_INDEXES)}
+CLICK_1D = {i: 32 + len(CONVERSION_INDEXES) + k for k, i in enumerate(CONVERSION_INDEXES)}
+VECTOR_LEN = 32 + 2 * len(CONVERSION_INDEXES)
+# Each purchase value and the purchase count it is the value of.
+COUNT_OF_VALUE = {
+    V_OMNI: P_OMNI,
+    V_AGG: P_AGG,
+    V_PIXEL: P_PIXEL,
+    V_ONSITE_WEB: P_ONSITE_WEB,
+    V_SHOP: P_SHOP,
+    V_APP: P_APP,
+}
 
 # (action_type, vector index) in the order they are rendered in `actions`
 ACTION_TYPES: tuple[tuple[str, int], ...] = (
@@ -66,6 +90,18 @@ ACTION_VALUE_TYPES: tuple[tuple[str, int], ...] = (
     ("onsite_conversion.purchase", V_SHOP),
     ("app_custom_event.fb_mobile_purchase", V_APP),
 )
+
+
+def money(cents: int) -> str:
+    """Integer cents as Meta writes money: "12.30"."""
+    sign = "-" if cents < 0 else ""
+    cents = abs(cents)
+    return f"{sign}{cents // 100}.{cents % 100:02d}"
+
+
+def ratio(num: float, den: float) -> str:
+    return f"{num / den:.6f}"
+
 
 WEEKDAY_FACTOR = (100, 104, 106, 103, 98, 88, 86)  # Mon..Sun, percent
 _U16 = Struct("<16H")
@@ -125,6 +161,7 @@ def _delivery(profile: tuple, u: tuple[int, ...], weekday_factor: int) -> list[i
     reach = max(1, impr * 100 // (110 + u[4] % 60))
     link = clicks * (60 + u[5] % 31) // 100
     lpv = link * (50 + u[6] % 41) // 100
+    plays = impr * (15 + u[8] % 20) // 100 if video else 0
     vec = [
         impr,
         clicks,
@@ -150,6 +187,9 @@ def _delivery(profile: tuple, u: tuple[int, ...], weekday_factor: int) -> list[i
         0,
         0,
         0,
+        link * (85 + u[5] % 11) // 100,
+        *_video_funnel(plays),
+        *[0] * (2 * len(CONVERSION_INDEXES)),
     ]
     if conv != "none":
         basis = link if (app or conv == "lead") else lpv
@@ -161,7 +201,33 @@ def _delivery(profile: tuple, u: tuple[int, ...], weekday_factor: int) -> list[i
                 _purchases(vec, n, u, app, web_pct, aov, channel_only)
             else:
                 _leads(vec, n, form_pct, channel_only)
+            _windows(vec, u[13] % 30, 55 + u[14] % 40, u[15] % 100)
     return vec
+
+
+def _video_funnel(plays: int) -> list[int]:
+    """Plays, then 25/50/75/95/100 % watched, then ThruPlays (15 s or complete): each a share of the one before."""
+    p25 = plays * 62 // 100
+    p50 = p25 * 71 // 100
+    p75 = p50 * 78 // 100
+    p95 = p75 * 83 // 100
+    p100 = p95 * 91 // 100
+    return [plays, p25, p50, p75, p95, p100, max(p100, p50 * 90 // 100)]
+
+
+def _windows(vec: list[int], view_pct: int, click_1d_pct: int, dither: int) -> None:
+    """Each conversion count's 1-day-view share and the share of its 7-day clicks that came within a day (rounded
+    by `dither`, so small counts get view-throughs too); a value's windows follow its count's, so no window has
+    revenue without purchases."""
+    for i in CONVERSION_INDEXES:
+        if vec[i] and i not in COUNT_OF_VALUE:
+            view = (vec[i] * view_pct + dither) // 100
+            vec[VIEW_1D[i]] = view
+            vec[CLICK_1D[i]] = ((vec[i] - view) * click_1d_pct + dither) // 100
+    for value, count in COUNT_OF_VALUE.items():
+        if vec[value] and vec[count]:
+            vec[VIEW_1D[value]] = vec[value] * vec[VIEW_1D[count]] // vec[count]
+            vec[CLICK_1D[value]] = vec[value] * vec[CLICK_1D[count]] // vec[count]
 
 
 def _purchases(

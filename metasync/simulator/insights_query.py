@@ -8,9 +8,12 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date
 
+from metasync.graph.insights_vocabulary import InvalidInsightsRequest, check_insights_request
+
 from .errors import SimulatedGraphError, invalid_param
 from .fields import parse_fields
 from .filters import matches, normalise_filter
+from .insights_breakdowns import MODELLED, BreakdownSet, breakdown_set
 from .insights_dates import parse_time_range, preset_range, time_buckets
 from .store import ObjectStore
 
@@ -30,34 +33,8 @@ ID_FIELDS = {  # field -> minimum level rank at which Meta can fill it
     "ad_id": 3,
     "ad_name": 3,
 }
-METRIC_FIELDS = frozenset(
-    {
-        "impressions",
-        "clicks",
-        "spend",
-        "reach",
-        "frequency",
-        "ctr",
-        "cpc",
-        "cpm",
-        "cpp",
-        "inline_link_clicks",
-        "inline_link_click_ctr",
-        "cost_per_inline_link_click",
-        "actions",
-        "action_values",
-        "cost_per_action_type",
-        "purchase_roas",
-        "website_purchase_roas",
-        "conversions",
-        "attribution_setting",
-        "date_start",
-        "date_stop",
-    }
-)
-INSIGHTS_FIELDS = frozenset(ID_FIELDS) | METRIC_FIELDS
 DEFAULT_FIELDS = ("impressions", "spend")
-UNSUPPORTED_PARAMS = ("breakdowns", "time_ranges", "summary_action_breakdowns")
+UNSUPPORTED_PARAMS = ("time_ranges", "summary_action_breakdowns")
 MAX_LOOKBACK_DAYS = 37 * 31 - 22  # Meta's 37 months
 
 
@@ -83,10 +60,22 @@ class InsightsQuery:
     date_start: str
     date_stop: str
     params: dict  # normalised parameters (for report runs and debugging)
+    breakdowns: BreakdownSet | None = None
+    action_breakdowns: tuple[str, ...] = ("action_type",)
+    windows: tuple[str, ...] = ()
+
+    @property
+    def combos(self) -> int:
+        return len(self.breakdowns.combos) if self.breakdowns else 1
+
+    @property
+    def per_bucket(self) -> int:
+        """Positions per time bucket: groups x breakdown combinations (sorted by group, then combination)."""
+        return len(self.groups) * self.combos
 
     @property
     def positions(self) -> int:
-        return len(self.buckets) * len(self.groups)
+        return len(self.buckets) * self.per_bucket
 
 
 class QueryBuilder:
@@ -101,6 +90,16 @@ class QueryBuilder:
         level = _level(scope["_kind"], params.get("level"))
         fields_t = _fields(params.get("fields"))
         _check_supported(params)
+        breakdowns = _names(params, "breakdowns")
+        action_breakdowns = _names(params, "action_breakdowns") or ("action_type",)
+        windows = _names(params, "action_attribution_windows")
+        try:
+            check_insights_request(fields_t, breakdowns, action_breakdowns, windows)
+        except InvalidInsightsRequest as exc:
+            raise invalid_param(f"(#100) {exc}") from None
+        for name in breakdowns:
+            if name not in MODELLED:
+                raise invalid_param(f"(#100) The simulator does not model the {name} breakdown")
         since, until = self._date_range(params)
         buckets = time_buckets(since, until, params.get("time_increment"))
         filters = _parse_filters(level, params.get("filtering"))  # applied to the underlying ads
@@ -112,6 +111,9 @@ class QueryBuilder:
             "until": until.isoformat(),
             "time_increment": params.get("time_increment") or "all_days",
             "filtering": params.get("filtering") or "[]",
+            "breakdowns": ",".join(breakdowns),
+            "action_breakdowns": ",".join(action_breakdowns),
+            "action_attribution_windows": ",".join(windows),
         }
         return InsightsQuery(
             account=account,
@@ -124,6 +126,9 @@ class QueryBuilder:
             date_start=since.isoformat(),
             date_stop=until.isoformat(),
             params=norm,
+            breakdowns=breakdown_set(breakdowns),
+            action_breakdowns=action_breakdowns,
+            windows=windows,
         )
 
     def _date_range(self, params: dict[str, str]) -> tuple[date, date]:
@@ -212,24 +217,32 @@ def _fields(raw: str | None) -> tuple[str, ...]:
         return DEFAULT_FIELDS
     fields = []
     for name, sub in parse_fields(raw):
-        if name not in INSIGHTS_FIELDS or sub is not None:
-            raise invalid_param(
-                f"(#100) {name} is not valid for fields param. please check "
-                "https://developers.facebook.com/docs/marketing-api/reference/ads-insights/ "
-                "for all valid values"
-            )
+        if sub is not None:
+            raise invalid_param(f"(#100) {name} is not valid for fields param: insights fields take no subfields")
         if name not in ("date_start", "date_stop"):
             fields.append(name)
     return tuple(fields)
+
+
+def _names(params: dict[str, str], name: str) -> tuple[str, ...]:
+    """A list parameter, sent as a JSON array (as the SDKs do) or comma-separated."""
+    raw = (params.get(name) or "").strip()
+    if raw.startswith("["):
+        try:
+            items = json.loads(raw)
+        except ValueError:
+            raise invalid_param(f"(#100) param {name} must be a JSON array of strings") from None
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise invalid_param(f"(#100) param {name} must be a JSON array of strings")
+    else:
+        items = raw.split(",")
+    return tuple(dict.fromkeys(i.strip() for i in items if i.strip()))
 
 
 def _check_supported(params: dict[str, str]) -> None:
     for unsupported in UNSUPPORTED_PARAMS:
         if params.get(unsupported) not in (None, "", "[]"):
             raise invalid_param(f"(#100) The simulator does not support the {unsupported} parameter")
-    ab = params.get("action_breakdowns")
-    if ab not in (None, "", "[]", "action_type", '["action_type"]'):
-        raise invalid_param('(#100) The simulator only supports action_breakdowns=["action_type"]')
 
 
 def _parse_filters(level: str, raw: str | None) -> tuple:

@@ -5,29 +5,28 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from .insights_actions import ActionLists
 from .insights_metrics import (
-    ACTION_TYPES,
-    ACTION_VALUE_TYPES,
     CLICKS,
     IMPR,
     LINK,
-    P_OMNI,
+    OUTBOUND,
     REACH,
     SPEND,
+    THRUPLAY,
+    V_APP,
     V_OMNI,
     V_PIXEL,
+    VIDEO_P25,
+    VIDEO_P50,
+    VIDEO_P75,
+    VIDEO_P95,
+    VIDEO_P100,
+    VIDEO_PLAY,
+    money,
+    ratio,
 )
 from .insights_query import ID_FIELDS, LEVEL_RANK, Group, InsightsQuery
-
-
-def money(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{sign}{cents // 100}.{cents % 100:02d}"
-
-
-def _ratio(num: float, den: float) -> str:
-    return f"{num / den:.6f}"
 
 
 class RowRenderer:
@@ -36,14 +35,18 @@ class RowRenderer:
     def __init__(self, objects: dict[str, dict]) -> None:
         self.objects = objects
 
-    def render(self, q: InsightsQuery, group: Group, bucket: tuple[int, int], vec: list[int]) -> dict[str, Any]:
+    def render(
+        self, q: InsightsQuery, group: Group, bucket: tuple[int, int], vec: list[int], combo: int = 0
+    ) -> dict[str, Any]:
         row = dict(self._id_part(q, group))
+        lists = ActionLists(q, group.key, vec)
         for f in q.fields:
             fn = METRIC_RENDERERS.get(f)
-            if fn is not None:
-                value = fn(vec)
-                if value is not None:
-                    row[f] = value
+            value = fn(vec) if fn is not None else lists.render(f)
+            if value is not None:
+                row[f] = value
+        if q.breakdowns is not None:
+            row.update(q.breakdowns.row_values(q.breakdowns.combos[combo]))
         lo, hi = bucket
         row["date_start"] = _iso(lo)
         row["date_stop"] = _iso(hi)
@@ -99,8 +102,21 @@ def _iso(ordinal: int) -> str:
     return s
 
 
-def _list_or_none(items: list) -> list | None:
-    return items or None
+def _roas(value_index: int, action_type: str) -> Any:
+    return lambda v: (
+        [{"action_type": action_type, "value": ratio(v[value_index], v[SPEND])}]
+        if v[SPEND] and v[value_index]
+        else None
+    )
+
+
+def _one_action(index: int, action_type: str) -> Any:
+    return lambda v: [{"action_type": action_type, "value": str(v[index])}] if v[index] else None
+
+
+def _unique(index: int) -> Any:
+    """People who did it at least once: the count scaled by reach / impressions (never additive)."""
+    return lambda v: str(min(v[index], max(1, v[index] * v[REACH] // v[IMPR]))) if v[index] else "0"
 
 
 METRIC_RENDERERS: dict[str, Any] = {
@@ -108,31 +124,39 @@ METRIC_RENDERERS: dict[str, Any] = {
     "clicks": lambda v: str(v[CLICKS]),
     "spend": lambda v: money(v[SPEND]),
     "reach": lambda v: str(v[REACH]),
-    "frequency": lambda v: _ratio(v[IMPR], v[REACH]),
-    "ctr": lambda v: _ratio(v[CLICKS] * 100, v[IMPR]),
-    "cpc": lambda v: _ratio(v[SPEND] / 100, v[CLICKS]) if v[CLICKS] else None,
-    "cpm": lambda v: _ratio(v[SPEND] * 10, v[IMPR]),
-    "cpp": lambda v: _ratio(v[SPEND] * 10, v[REACH]),
+    "frequency": lambda v: ratio(v[IMPR], v[REACH]),
+    "ctr": lambda v: ratio(v[CLICKS] * 100, v[IMPR]),
+    "cpc": lambda v: ratio(v[SPEND] / 100, v[CLICKS]) if v[CLICKS] else None,
+    "cpm": lambda v: ratio(v[SPEND] * 10, v[IMPR]),
+    "cpp": lambda v: ratio(v[SPEND] * 10, v[REACH]),
     "inline_link_clicks": lambda v: str(v[LINK]),
-    "inline_link_click_ctr": lambda v: _ratio(v[LINK] * 100, v[IMPR]),
-    "cost_per_inline_link_click": lambda v: _ratio(v[SPEND] / 100, v[LINK]) if v[LINK] else None,
-    "actions": lambda v: _list_or_none([{"action_type": t, "value": str(v[i])} for t, i in ACTION_TYPES if v[i]]),
-    "action_values": lambda v: _list_or_none(
-        [{"action_type": t, "value": money(v[i])} for t, i in ACTION_VALUE_TYPES if v[i]]
+    "inline_link_click_ctr": lambda v: ratio(v[LINK] * 100, v[IMPR]),
+    "cost_per_inline_link_click": lambda v: ratio(v[SPEND] / 100, v[LINK]) if v[LINK] else None,
+    "unique_clicks": _unique(CLICKS),
+    "unique_inline_link_clicks": _unique(LINK),
+    "unique_ctr": lambda v: ratio(int(_unique(CLICKS)(v)) * 100, v[REACH]),
+    "outbound_clicks": _one_action(OUTBOUND, "outbound_click"),
+    "unique_outbound_clicks": lambda v: (
+        [{"action_type": "outbound_click", "value": _unique(OUTBOUND)(v)}] if v[OUTBOUND] else None
     ),
-    "conversions": lambda v: _list_or_none(
-        [{"action_type": t, "value": str(v[i])} for t, i in ACTION_TYPES if v[i] and i >= P_OMNI]
+    "outbound_clicks_ctr": lambda v: (
+        [{"action_type": "outbound_click", "value": ratio(v[OUTBOUND] * 100, v[IMPR])}] if v[OUTBOUND] else None
     ),
-    "cost_per_action_type": lambda v: _list_or_none(
-        [{"action_type": t, "value": _ratio(v[SPEND] / 100, v[i])} for t, i in ACTION_TYPES if v[i]]
+    "cost_per_outbound_click": lambda v: (
+        [{"action_type": "outbound_click", "value": ratio(v[SPEND] / 100, v[OUTBOUND])}] if v[OUTBOUND] else None
     ),
-    "purchase_roas": lambda v: (
-        [{"action_type": "omni_purchase", "value": _ratio(v[V_OMNI], v[SPEND])}] if v[SPEND] and v[V_OMNI] else None
+    "video_play_actions": _one_action(VIDEO_PLAY, "video_view"),
+    "video_p25_watched_actions": _one_action(VIDEO_P25, "video_view"),
+    "video_p50_watched_actions": _one_action(VIDEO_P50, "video_view"),
+    "video_p75_watched_actions": _one_action(VIDEO_P75, "video_view"),
+    "video_p95_watched_actions": _one_action(VIDEO_P95, "video_view"),
+    "video_p100_watched_actions": _one_action(VIDEO_P100, "video_view"),
+    "video_thruplay_watched_actions": _one_action(THRUPLAY, "video_view"),
+    "cost_per_thruplay": lambda v: (
+        [{"action_type": "video_view", "value": ratio(v[SPEND] / 100, v[THRUPLAY])}] if v[THRUPLAY] else None
     ),
-    "website_purchase_roas": lambda v: (
-        [{"action_type": "offsite_conversion.fb_pixel_purchase", "value": _ratio(v[V_PIXEL], v[SPEND])}]
-        if v[SPEND] and v[V_PIXEL]
-        else None
-    ),
+    "purchase_roas": _roas(V_OMNI, "omni_purchase"),
+    "website_purchase_roas": _roas(V_PIXEL, "offsite_conversion.fb_pixel_purchase"),
+    "mobile_app_purchase_roas": _roas(V_APP, "app_custom_event.fb_mobile_purchase"),
     "attribution_setting": lambda v: "7d_click_1d_view",
 }

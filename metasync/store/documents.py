@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
 from mongoengine import (
     BooleanField,
@@ -22,6 +21,7 @@ from metasync.infra.clock import utcnow
 from metasync.infra.crypto import decrypt_token, encrypt_token
 from metasync.store.accounts import AdAccount
 from metasync.store.library import LIBRARY_DOCUMENTS, SyncedObject
+from metasync.store.money import MinorUnitAmounts
 
 # ACCOUNT_INACTIVE: Meta reports the ad account disabled, unsettled or closed (see metasync.store.accounts).
 CONNECTION_STATUSES = ("ACTIVE", "EXPIRED", "ERROR", "DISABLED", "ACCOUNT_INACTIVE")
@@ -265,10 +265,10 @@ class SyncRun(Document):
     }
 
 
-PERFORMANCE_ENTITY_TYPES = ("CAMPAIGN", "ADSET", "AD")
+PERFORMANCE_ENTITY_TYPES = ("ACCOUNT", "CAMPAIGN", "ADSET", "AD")
 
 
-class PerformanceSnapshot(Document):
+class PerformanceSnapshot(MinorUnitAmounts, Document):
     """One account-local day of one campaign, ad set or ad, as Meta reports it; re-pulls overwrite it.
 
     Money is exact: `spend` and `revenue` are integers in the currency's minor unit (cents for USD, whole yen for
@@ -323,21 +323,14 @@ class PerformanceSnapshot(Document):
         ],
     }
 
-    @property
-    def spend_amount(self) -> Decimal:
-        return Decimal(int(self.spend or 0)).scaleb(-int(self.currency_exponent))
-
-    @property
-    def revenue_amount(self) -> Decimal:
-        return Decimal(int(self.revenue or 0)).scaleb(-int(self.currency_exponent))
-
 
 def ensure_indexes() -> list[str]:
     """Create every collection's indexes now (mongoengine would on first use); returns the collection names."""
     from metasync.store.changes import Change, ChangeSet
+    from metasync.store.reports import BreakdownRow, ReportDefinition, ReportPull
 
     documents = (MetaConnection, AccountRoute, Campaign, AdSet, Ad, SyncRun, PerformanceSnapshot, Change, ChangeSet)
-    documents += (AdAccount, *LIBRARY_DOCUMENTS)
+    documents += (AdAccount, *LIBRARY_DOCUMENTS, ReportDefinition, ReportPull, BreakdownRow)
     for document in documents:
         document.ensure_indexes()
     return [document._get_collection_name() for document in documents]
