@@ -6,8 +6,11 @@ import logging
 import random
 
 from celery.signals import setup_logging, worker_process_init
-from pymongo.errors import PyMongoError
+from pymongo.errors import ConnectionFailure, PyMongoError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from metasync.graph.errors import is_retryable
 from metasync.infra import db
 from metasync.infra.logs import configure_logging
 from metasync.store.documents import MetaConnection, ensure_indexes
@@ -36,6 +39,12 @@ def _connect_after_fork(**_kwargs) -> None:
 def _setup_logging(**_kwargs) -> None:
     # Connected, this replaces Celery's own logging setup: one handler, our format, secrets redacted.
     configure_logging()
+
+
+def worth_retrying(exc: BaseException) -> bool:
+    """Worth a task retry minutes later: what Graph calls retryable, and our own servers (MongoDB, Redis) unreachable
+    for a moment (a restart, a failover): every write is an upsert, so running the job again loses nothing."""
+    return is_retryable(exc) or isinstance(exc, (ConnectionFailure, RedisConnectionError, RedisTimeoutError))
 
 
 def retry_countdown(retries: int, at_least: float = 0.0) -> float:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 from metasync.celery import app
-from metasync.graph.errors import RateLimitedError, is_retryable
+from metasync.graph.errors import RateLimitedError
 from metasync.infra.locks import LockBusy
 from metasync.ops.connection_sync import sync_connection_data
 from metasync.runs.guard import ConnectionInactive, guarded_job
 from metasync.runs.lifecycle import SyncFailed
-from tasks.base import MAX_TASK_RETRIES, load_connection, retry_countdown
+from tasks.base import MAX_TASK_RETRIES, load_connection, retry_countdown, worth_retrying
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def run_locked_connection_job(task, connection_id: str, lock_kind: str, job):
         # The connection is marked (EXPIRED / ERROR) with its reason; retrying cannot help.
         return {**exc.result, "connection_id": connection_id, "failed": exc.message}
     except Exception as exc:
-        if not is_retryable(exc) or task.request.retries >= MAX_TASK_RETRIES:
+        if not worth_retrying(exc) or task.request.retries >= MAX_TASK_RETRIES:
             raise
         wait = exc.retry_after if isinstance(exc, RateLimitedError) else 0.0
         countdown = retry_countdown(task.request.retries, at_least=wait)

@@ -182,14 +182,14 @@ def test_a_killed_worker_is_covered_by_the_reaper_within_minutes(worker_env, wor
 
 def sync_until_done(connection, redis_client, attempts: int = 5) -> int:
     """What the task's retries do minutes apart: run the full sync again until it succeeds; returns the runs."""
-    from metasync.graph.errors import is_retryable
+    from tasks.base import worth_retrying
 
     for attempt in range(1, attempts + 1):
         try:
             sync_meta_connection(connection, full=True)
             return attempt
         except Exception as exc:  # noqa: BLE001 - a retryable failure is what this case injects
-            assert is_retryable(exc), f"not retryable: {exc!r}"
+            assert worth_retrying(exc), f"not retryable: {exc!r}"
             # the retry comes after Meta's wait: by then the account's pause has run out
             for key in redis_client.scan_iter("metasync:pause:*"):
                 redis_client.delete(key)

@@ -67,6 +67,33 @@ def test_rate_limit_retries_no_sooner_than_meta_asks(connection, retries):
     assert retries[0]["countdown"] >= 300
 
 
+def test_database_unreachable_mid_sync_schedules_a_retry(connection, retries, monkeypatch):
+    from pymongo.errors import AutoReconnect
+
+    import tasks.sync
+
+    def database_restarting(connection, **kwargs):
+        raise AutoReconnect("127.0.0.1:27027: connection closed")
+
+    monkeypatch.setattr(tasks.sync, "sync_connection_data", database_restarting)
+    outcome = sync_connection.apply(args=[str(connection.id)])
+
+    assert outcome.state == "RETRY"
+    assert len(retries) == 1 and 60 <= retries[0]["countdown"] <= 90
+
+
+def test_a_bug_is_not_retried(connection, retries, monkeypatch):
+    import tasks.sync
+
+    def broken(connection, **kwargs):
+        raise KeyError("no such field")
+
+    monkeypatch.setattr(tasks.sync, "sync_connection_data", broken)
+    outcome = sync_connection.apply(args=[str(connection.id)])
+
+    assert outcome.state == "FAILURE" and not retries
+
+
 def test_gives_up_after_max_retries(connection, retries):
     with responses.RequestsMock(assert_all_requests_are_fired=False) as graph:
         graph.add("GET", f"{GRAPH}/act_123", json=error_body(2, "Service unavailable"), status=503)

@@ -10,8 +10,8 @@ from bson.errors import InvalidId
 
 from metasync.graph.ids import normalize_ad_account_id
 from metasync.infra.clock import utcnow
-from metasync.store.changes import Change, ChangeSet
 from metasync.store.accounts import AdAccount
+from metasync.store.changes import Change, ChangeSet
 from metasync.store.documents import (
     SYNCABLE_STATUSES,
     AccountRoute,

@@ -115,9 +115,7 @@ class RateLimiter:
         )
         return bool(granted), tokens_milli / 1000.0, wait_ms / 1000.0
 
-    def acquire(
-        self, user_key: str, account_id: str | None = None, cost: int = 1, reserve_share: float = 0.0
-    ) -> float:
+    def acquire(self, user_key: str, account_id: str | None = None, cost: int = 1, reserve_share: float = 0.0) -> float:
         """Take a call's tokens for this user, waiting if needed; returns the tokens left.
 
         `cost` weighs the call as Meta scores it (a read 1, a write 3; a batch the sum of its items); a cost above
