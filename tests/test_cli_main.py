@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from metasync.cli import main
 
 COMMANDS = [
+    "apikeys",
     "apply",
     "change",
     "changes",

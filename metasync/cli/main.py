@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from metasync.cli import changes, connections, demo, ops, performance, reports, simulator, sync
+from metasync.cli import apikeys, changes, connections, demo, ops, performance, reports, simulator, sync
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -29,5 +29,6 @@ for command in (
     changes.change_command,
     changes.apply_command,
     changes.changes_group,
+    apikeys.apikeys,
 ):
     main.add_command(command)
