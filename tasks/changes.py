@@ -10,6 +10,7 @@ from metasync.changes.apply import apply_change_set as apply_change_set_now
 from metasync.changes.intake import pick_up_changes
 from metasync.infra import db
 from metasync.infra.locks import LockBusy, held_lock
+from metasync.runs.planned import close_unstarted
 from metasync.store.changes import ChangeSet
 from tasks.base import MAX_TASK_RETRIES
 from tasks.sync import run_locked_connection_job
@@ -22,7 +23,7 @@ PICK_UP_EVERY_SECONDS = 60
 # acks_late: idempotent (applied changes are never sent again; a change left APPLYING is read from Meta first).
 # Retries as `sync_connection`: transient errors and rate limits, on the per-connection "changes" lock.
 @app.task(name="apply_change_set", bind=True, acks_late=True, ignore_result=False, max_retries=MAX_TASK_RETRIES)
-def apply_change_set(self, change_set_id: str) -> dict:
+def apply_change_set(self, change_set_id: str, run_id: str | None = None) -> dict:
     """Apply the open changes of one change set to Meta and store what Meta then holds."""
     db.connect()
     change_set = ChangeSet.objects(id=str(change_set_id)).first()
@@ -32,12 +33,14 @@ def apply_change_set(self, change_set_id: str) -> dict:
             str(change_set_id)[:64],
             extra={"event": "change_set_missing", "change_set_id": str(change_set_id)[:64]},
         )
+        close_unstarted(run_id, "skipped: the change set does not exist")
         return {"change_set_id": change_set_id, "skipped": "not_found"}
     return run_locked_connection_job(
         self,
         str(change_set.connection),
         "changes",
         lambda connection: apply_change_set_now(connection, change_set.id, trigger="task"),
+        run_id,
     )
 
 

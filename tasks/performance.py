@@ -16,7 +16,12 @@ log = logging.getLogger(__name__)
 
 @app.task(name="sync_performance", bind=True, acks_late=True, max_retries=MAX_TASK_RETRIES, ignore_result=False)
 def sync_performance(
-    self, connection_id: str, date_preset: str | None = None, since: str | None = None, until: str | None = None
+    self,
+    connection_id: str,
+    date_preset: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    run_id: str | None = None,
 ) -> dict:
     """Sync one connection's daily insights (idempotent upserts). A preset or since/until pulls those days;
     neither applies the scheduled lookback policy. Invalid dates fail at once, without a retry."""
@@ -30,7 +35,7 @@ def sync_performance(
         def job(connection):
             return sync_all_performance_data(connection, date_preset, since, until, trigger="task")
 
-    return run_locked_connection_job(self, connection_id, "performance", job)
+    return run_locked_connection_job(self, connection_id, "performance", job, run_id)
 
 
 @app.task(name="sync_all_performance", acks_late=True, ignore_result=False, max_retries=0)

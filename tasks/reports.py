@@ -25,6 +25,7 @@ def pull_report(
     date_preset: str | None = "last_7d",
     since: str | None = None,
     until: str | None = None,
+    run_id: str | None = None,
 ) -> dict:
     """Pull one report for one connection (idempotent upserts); invalid dates or names fail at once."""
     parse_date_request(date_preset, since, until)
@@ -34,6 +35,7 @@ def pull_report(
         connection_id,
         LOCK_KIND,
         lambda connection: pull_report_now(connection, spec, date_preset, since, until, trigger="task"),
+        run_id,
     )
 
 

@@ -10,13 +10,24 @@ from metasync.infra.locks import LockBusy
 from metasync.ops.connection_sync import sync_connection_data
 from metasync.runs.guard import ConnectionInactive, guarded_job
 from metasync.runs.lifecycle import SyncFailed
+from metasync.runs.planned import adopting, close_unstarted
 from tasks.base import MAX_TASK_RETRIES, load_connection, retry_countdown, worth_retrying
 
 log = logging.getLogger(__name__)
 
 
-def run_locked_connection_job(task, connection_id: str, lock_kind: str, job):
-    """Shared task body: load, then run the job through the connection guard; retry what is retryable."""
+def run_locked_connection_job(task, connection_id: str, lock_kind: str, job, run_id: str | None = None):
+    """Shared task body: load, then run the job through the connection guard; retry what is retryable.
+
+    `run_id`: the QUEUED run an enqueuer recorded for this task (metasync.runs.planned); the job's first run adopts
+    it, and a task that ends without running closes it SKIPPED with the reason."""
+    result = _run_locked(task, connection_id, lock_kind, job, run_id)
+    if run_id and isinstance(result, dict) and result.get("skipped"):
+        close_unstarted(run_id, f"skipped: {result['skipped']}")
+    return result
+
+
+def _run_locked(task, connection_id: str, lock_kind: str, job, run_id: str | None) -> dict:
     connection = load_connection(connection_id)
     if connection is None:
         log.warning(
@@ -27,7 +38,7 @@ def run_locked_connection_job(task, connection_id: str, lock_kind: str, job):
         return {"connection_id": connection_id, "skipped": "not_found"}
     try:
         # Owned by this task's id: redelivered after its worker died, it takes over its own dead attempt's lock.
-        with guarded_job(connection, lock_kind, owner=f"task:{task.request.id}"):
+        with guarded_job(connection, lock_kind, owner=f"task:{task.request.id}"), adopting(run_id):
             return job(connection)
     except ConnectionInactive as exc:
         log.info(
@@ -74,11 +85,14 @@ def run_locked_connection_job(task, connection_id: str, lock_kind: str, job):
 
 
 @app.task(name="sync_connection", bind=True, acks_late=True, max_retries=MAX_TASK_RETRIES, ignore_result=False)
-def sync_connection(self, connection_id: str, performance: bool = False, full: bool = False) -> dict:
+def sync_connection(
+    self, connection_id: str, performance: bool = False, full: bool = False, run_id: str | None = None
+) -> dict:
     """Sync one connection's campaigns, ad sets and ads (then its performance when asked). Idempotent."""
     return run_locked_connection_job(
         self,
         connection_id,
         "sync",
         lambda connection: sync_connection_data(connection, performance=performance, full=full, trigger="task"),
+        run_id,
     )

@@ -23,6 +23,7 @@ from metasync.graph.errors import GraphPermissionError, TokenError
 from metasync.infra.clock import now_ms, utcnow
 from metasync.infra.crypto import TokenUnreadable
 from metasync.runs.heartbeat import beating
+from metasync.runs.planned import take_planned
 from metasync.store.accounts import AdAccountInactive
 from metasync.store.documents import MetaConnection, SyncRun
 from metasync.store.writer import MAX_STORED_ERRORS
@@ -153,7 +154,7 @@ def recorded_run(
 
     `target` is what the run was asked to do beyond its kind, so the reaper can redo a crashed run."""
     started_at = started_at or now_ms()
-    record = SyncRun.begin(connection, kind, trigger, started_at, full=full, target=target)
+    record = SyncRun.begin(connection, kind, trigger, started_at, full=full, target=target, run_id=take_planned())
     with beating(str(record.id)):
         yield from _lifecycle(Run(record, connection, client, started_at), connection, trigger, full, log_fields)
 

@@ -220,9 +220,12 @@ class SyncRun(Document):
     tenant_id = StringField()
     ad_account_id = StringField()
     kind = StringField(required=True)  # ENTITIES, PERFORMANCE, ENTITY
-    trigger = StringField()  # cli, beat, task, webhook, loop, demo
+    trigger = StringField()  # cli, beat, task, webhook, loop, demo, api, dashboard
+    requested_by = StringField()  # who asked, when known (an API key's id for api and dashboard runs)
     full = BooleanField(default=False)
-    status = StringField(default="RUNNING")  # RUNNING, then SUCCESS, PARTIAL, FAILED or CRASHED (metasync.runs)
+    # RUNNING, then SUCCESS, PARTIAL, FAILED or CRASHED (metasync.runs); QUEUED / SKIPPED: enqueued with a known id
+    # (metasync.runs.planned), not started yet / ended without starting
+    status = StringField(default="RUNNING")
     started_at = DateTimeField(default=utcnow)
     finished_at = DateTimeField()
     duration_ms = IntField()
@@ -242,14 +245,19 @@ class SyncRun(Document):
         started_at: datetime,
         full: bool = False,
         target: dict | None = None,
+        run_id=None,
     ) -> SyncRun:
-        """Record a run as RUNNING and make it its connection's latest run of this kind."""
+        """Record a run as RUNNING and make it its connection's latest run of this kind; `run_id` names the QUEUED
+        record an enqueuer made for it (then replaced by this one, keeping who asked and how)."""
+        prior = cls.objects(id=run_id).only("trigger", "requested_by").first() if run_id else None
         run = cls(
+            id=run_id,
+            requested_by=prior.requested_by if prior else None,
             connection=connection.id,
             tenant_id=connection.tenant_id,
             ad_account_id=connection.ad_account_id,
             kind=kind,
-            trigger=trigger,
+            trigger=prior.trigger if prior else trigger,
             full=full,
             started_at=started_at,
             target=target or {},
