@@ -316,9 +316,7 @@ def test_every_call_is_counted_in_redis_by_edge_and_outcome_retries_included(gra
 def test_account_pauses_are_counted_by_cause(graph):
     from metasync.infra.counters import totals
 
-    graph.add(
-        "GET", f"{GRAPH}/act_9", json={"id": "act_9"}, headers={"X-Ad-Account-Usage": '{"acc_id_util_pct": 90}'}
-    )
+    graph.add("GET", f"{GRAPH}/act_9", json={"id": "act_9"}, headers={"X-Ad-Account-Usage": '{"acc_id_util_pct": 90}'})
     graph.add("GET", f"{GRAPH}/act_8", json=error_body(17, "User request limit reached"), status=400)
     client = GraphClient()
 
