@@ -26,11 +26,18 @@ def redis_queue_keys(queue: str) -> list[str]:
 
 def passive_queue_length(conn: kombu.Connection, queue: str) -> int:
     """Messages waiting in `queue` on an open kombu connection (0 when the broker does not know the queue: Redis
-    keeps no empty queues)."""
+    keeps no empty queues). Each ask has its own channel: RabbitMQ closes the channel that asked for an unknown
+    queue."""
+    channel = conn.channel()
     try:
-        return conn.default_channel.queue_declare(queue, passive=True).message_count
-    except ChannelError:
+        return channel.queue_declare(queue, passive=True).message_count
+    except (ChannelError, *conn.channel_errors):
         return 0
+    finally:
+        try:
+            channel.close()
+        except (*conn.channel_errors, *conn.connection_errors):
+            pass
 
 
 def queue_lengths(broker_url: str, queues: list[str], timeout: float) -> dict[str, int]:
