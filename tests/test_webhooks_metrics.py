@@ -93,10 +93,26 @@ def test_a_scrape_shows_every_family_with_the_numbers_of_real_runs_and_deliverie
         samples, "metasync_sync_age_seconds", tenant_id="t1", ad_account_id="act_123", kind="performance"
     )
     assert 7100 < performance_age < 7400
+    assert value(samples, "metasync_last_run_succeeded", tenant_id="t1", ad_account_id="act_123", kind="ENTITIES") == 1
     assert value(samples, "metasync_paused_accounts") == 0
     assert value(samples, "metasync_runs_running") == 0
     for source in ("redis", "mongodb", "broker"):
         assert value(samples, "metasync_metrics_source_up", source=source) == 1
+
+
+def test_a_failed_latest_run_shows_0_and_a_running_one_is_left_out(connection, make_app, admin_key):
+    from metasync.graph.client import default_client
+    from metasync.runs.lifecycle import recorded_run
+
+    with pytest.raises(RuntimeError), recorded_run(connection, "PERFORMANCE", "test", default_client().scoped()):
+        raise RuntimeError("boom")
+    with recorded_run(connection, "ENTITIES", "test", default_client().scoped()):
+        samples = scrape(make_app().test_client(), admin_key)
+
+    last = {dict(k[1])["kind"]: v for k, v in samples.items() if k[0] == "metasync_last_run_succeeded"}
+    assert last == {"PERFORMANCE": 0}
+    assert value(samples, "metasync_runs_running") == 1
+    assert value(samples, "metasync_runs_total", kind="PERFORMANCE", outcome="failed") == 1
 
 
 def test_report_pulls_and_pauses_show_by_report_and_cause(make_app, admin_key, redis_client):

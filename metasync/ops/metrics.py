@@ -6,8 +6,9 @@ reads the same stores, so every scrape shows the same numbers whichever process 
 answer leaves out its families and shows `metasync_metrics_source_up{source=...} 0`; the rest is still served.
 
 Cost per scrape: about a dozen Redis reads (one `HGETALL` per counter, a `SCAN` of the account pauses), one read
-of `meta_connections` (one small document per connection, five fields), one `$group` over `changes` by status,
-and one `LLEN` per queue and priority (Redis) or one passive `queue_declare` (RabbitMQ).
+of `meta_connections` (one small document per connection, six fields), one `$in` read by `_id` of their latest
+runs (per 1,000 ids), one `$group` over `changes` by status, and one `LLEN` per queue and priority (Redis) or one
+passive `queue_declare` (RabbitMQ).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from metasync.infra.histograms import RUN_DURATION_BUCKETS, histograms
 from metasync.infra.queues import queue_lengths
 from metasync.runs.heartbeat import ALIVE_KEY
 from metasync.store.changes import CHANGE_STATUSES, Change
-from metasync.store.documents import CONNECTION_STATUSES, MetaConnection
+from metasync.store.documents import CONNECTION_STATUSES, MetaConnection, SyncRun
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,8 @@ COUNTERS = (
     ("report_pulls", "metasync_report_pulls", "Report pulls finished, by report and outcome.", ("report", "outcome")),
 )
 FRESHNESS_FIELDS = (("entities", "last_synced_at"), ("performance", "last_performance_synced_at"))
+FINISHED_STATUSES = {"SUCCESS": 1, "PARTIAL": 1, "FAILED": 0, "CRASHED": 0}
+ID_BATCH = 1000  # ids per `$in` read (the most FerretDB serves from the `_id` index)
 
 
 @dataclass
@@ -140,37 +143,14 @@ class MetasyncCollector(Collector):
         out.append(GaugeMetricFamily("metasync_runs_running", "Runs in progress (beating).", client.zcard(ALIVE_KEY)))
         return out
 
-    # --- MongoDB: connections, freshness, changes ---------------------------------------------------------------
+    # --- MongoDB: connections, freshness, latest runs, changes --------------------------------------------------
     def _from_mongodb(self) -> list[Metric]:
-        connections = list(
-            MetaConnection.objects.only("tenant_id", "ad_account_id", "status", *(f for _, f in FRESHNESS_FIELDS))
-            .no_cache()
-            .as_pymongo()
+        fields = ("tenant_id", "ad_account_id", "status", "latest_runs", *(f for _, f in FRESHNESS_FIELDS))
+        connections = sorted(
+            MetaConnection.objects.only(*fields).no_cache().as_pymongo(),
+            key=lambda d: (d.get("tenant_id", ""), d.get("ad_account_id", "")),
         )
-        by_status = dict.fromkeys(CONNECTION_STATUSES, 0)
-        freshness = GaugeMetricFamily(
-            "metasync_sync_age_seconds",
-            "Seconds since the connection's last successful sync, by kind (entities, performance); absent if never.",
-            labels=["tenant_id", "ad_account_id", "kind"],
-        )
-        now = utcnow()
-        for doc in sorted(connections, key=lambda d: (d.get("tenant_id", ""), d.get("ad_account_id", ""))):
-            status = doc.get("status", "ACTIVE")
-            by_status[status] = by_status.get(status, 0) + 1
-            for kind, field in FRESHNESS_FIELDS:
-                if doc.get(field):
-                    age = max(0.0, (now - as_utc(doc[field])).total_seconds())
-                    freshness.add_metric([doc.get("tenant_id", ""), doc.get("ad_account_id", ""), kind], age)
-        status_gauge = GaugeMetricFamily("metasync_connections", "Connections by status.", labels=["status"])
-        for status, n in by_status.items():
-            status_gauge.add_metric([status], n)
-        changes = dict.fromkeys(CHANGE_STATUSES, 0)
-        for row in Change.objects.aggregate([{"$group": {"_id": "$status", "n": {"$sum": 1}}}]):
-            changes[str(row["_id"])] = row["n"]
-        changes_gauge = GaugeMetricFamily("metasync_changes", "Write-back changes by status.", labels=["status"])
-        for status, n in changes.items():
-            changes_gauge.add_metric([status], n)
-        return [status_gauge, freshness, changes_gauge]
+        return [*_connection_families(connections), _latest_run_family(connections), _changes_family()]
 
     # --- the broker: queue depth --------------------------------------------------------------------------------
     def _from_broker(self) -> list[Metric]:
@@ -179,6 +159,60 @@ class MetasyncCollector(Collector):
         for queue, n in queue_lengths(s.broker_url, list(s.queues), s.broker_timeout).items():
             depth.add_metric([queue], n)
         return [depth]
+
+
+def _connection_families(connections: list[dict]) -> list[Metric]:
+    """Connections by status, and each one's age since its last successful entity and performance sync."""
+    by_status = dict.fromkeys(CONNECTION_STATUSES, 0)
+    freshness = GaugeMetricFamily(
+        "metasync_sync_age_seconds",
+        "Seconds since the connection's last successful sync, by kind (entities, performance); absent if never.",
+        labels=["tenant_id", "ad_account_id", "kind"],
+    )
+    now = utcnow()
+    for doc in connections:
+        status = doc.get("status", "ACTIVE")
+        by_status[status] = by_status.get(status, 0) + 1
+        for kind, field in FRESHNESS_FIELDS:
+            if doc.get(field):
+                age = max(0.0, (now - as_utc(doc[field])).total_seconds())
+                freshness.add_metric([doc.get("tenant_id", ""), doc.get("ad_account_id", ""), kind], age)
+    status_gauge = GaugeMetricFamily("metasync_connections", "Connections by status.", labels=["status"])
+    for status, n in by_status.items():
+        status_gauge.add_metric([status], n)
+    return [status_gauge, freshness]
+
+
+def _latest_run_family(connections: list[dict]) -> Metric:
+    """Whether each connection's latest finished run of each kind succeeded: its `latest_runs` ids, read by `_id`
+    in batches (a run still RUNNING is left out until it ends)."""
+    wanted = [(doc, kind, run_id) for doc in connections for kind, run_id in (doc.get("latest_runs") or {}).items()]
+    statuses: dict = {}
+    ids = [run_id for _, _, run_id in wanted if run_id is not None]
+    for start in range(0, len(ids), ID_BATCH):
+        for run in SyncRun.objects(id__in=ids[start : start + ID_BATCH]).only("status").no_cache().as_pymongo():
+            statuses[run["_id"]] = run.get("status")
+    gauge = GaugeMetricFamily(
+        "metasync_last_run_succeeded",
+        "1 when the connection's latest run of this kind ended SUCCESS or PARTIAL, 0 when FAILED or CRASHED.",
+        labels=["tenant_id", "ad_account_id", "kind"],
+    )
+    for doc, kind, run_id in wanted:
+        status = statuses.get(run_id)
+        if status in FINISHED_STATUSES:
+            gauge.add_metric([doc.get("tenant_id", ""), doc.get("ad_account_id", ""), kind], FINISHED_STATUSES[status])
+    return gauge
+
+
+def _changes_family() -> Metric:
+    """Write-back changes by status: one `$group` over `changes` (a scan on FerretDB, see docs/ferretdb.md)."""
+    changes = dict.fromkeys(CHANGE_STATUSES, 0)
+    for row in Change.objects.aggregate([{"$group": {"_id": "$status", "n": {"$sum": 1}}}]):
+        changes[str(row["_id"])] = row["n"]
+    gauge = GaugeMetricFamily("metasync_changes", "Write-back changes by status.", labels=["status"])
+    for status, n in changes.items():
+        gauge.add_metric([status], n)
+    return gauge
 
 
 def _guarded(source: str, read: Callable[[], list[Metric]]) -> list[Metric] | None:
