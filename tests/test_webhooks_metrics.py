@@ -155,8 +155,10 @@ def test_without_an_admin_key_the_answer_is_401(make_app, shared_db, redis_clien
     assert "metasync_" not in response.get_data(as_text=True)
 
 
-def test_metrics_public_opens_the_endpoint_without_a_key(make_app, shared_db, redis_client):
-    response = make_app(METRICS_PUBLIC=True).test_client().get("/metrics")
+def test_metrics_public_true_opens_the_endpoint_without_a_key(make_app, shared_db, redis_client, settings_env):
+    settings_env(METRICS_PUBLIC="true")
+
+    response = make_app().test_client().get("/metrics")
 
     assert response.status_code == 200
     assert "metasync_runs_total" in response.get_data(as_text=True)
