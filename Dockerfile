@@ -1,4 +1,4 @@
-# One image for every role (web, worker, beat, loop mode, one-shot commands); docker-compose.yml picks the command.
+# One image for every role (web, worker, beat, flower, loop mode, one-shot commands); compose.yaml picks the command.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -12,7 +12,7 @@ COPY pyproject.toml README.md celeryconfig.py Procfile ./
 COPY metasync ./metasync
 COPY tasks ./tasks
 COPY webhooks ./webhooks
-RUN pip install . \
+RUN pip install ".[ops]" \
     && useradd --create-home --uid 10001 --shell /usr/sbin/nologin metasync
 
 USER metasync

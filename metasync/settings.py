@@ -133,6 +133,13 @@ class Settings(BaseSettings):
     webhook_health_timeout_seconds: float = Field(
         1.5, alias="WEBHOOK_HEALTH_TIMEOUT_SECONDS", gt=0, allow_inf_nan=False
     )
+    # `/metrics` (Prometheus): only for an admin API key (`Authorization: Bearer`), unless this is true (then open
+    # to anyone who reaches it: only behind a network that admits just the scraper).
+    metrics_public: bool = Field(False, alias="METRICS_PUBLIC")
+    # Per broker call of one scrape (the queue lengths), so a dead broker never stalls the scrape.
+    metrics_broker_timeout_seconds: float = Field(
+        1.0, alias="METRICS_BROKER_TIMEOUT_SECONDS", gt=0, allow_inf_nan=False
+    )
     log_format: Annotated[str, _one_of("text", "json", case=str.lower)] = Field("text", alias="LOG_FORMAT")
     log_level: Annotated[str, _one_of("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", case=str.upper)] = Field(
         "INFO", alias="LOG_LEVEL"

@@ -267,3 +267,62 @@ def test_unexpected_shapes_are_typed_errors(graph):
         fetch_graph_edges(TOKEN, "act_1/ads")
     with pytest.raises(UnexpectedResponseError):
         fetch_graph_node(TOKEN, "1")
+
+
+# --- what /metrics counts -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "path,edge",
+    [
+        ("act_123/campaigns", "campaigns"),
+        ("v21.0/act_123/insights", "insights"),
+        ("https://graph.test/v21.0/act_123/ads?after=abc&access_token=EAAsecret", "ads"),
+        ("1234567890/insights", "insights"),
+        ("act_123", "node"),
+        ("1234567890", "node"),
+        ("me", "node"),
+        ("me/adaccounts", "adaccounts"),
+        ("", "batch"),
+        ("oauth/access_token", "oauth"),
+        ("debug_token", "debug_token"),
+        ("EAAsecretToken", "node"),
+    ],
+)
+def test_edge_label_names_the_edge_never_an_id_or_token(path, edge):
+    from metasync.graph.client import edge_of
+
+    assert edge_of(path) == edge
+
+
+def test_every_call_is_counted_in_redis_by_edge_and_outcome_retries_included(graph):
+    from metasync.infra.counters import totals
+
+    graph.add("GET", f"{GRAPH}/act_9/campaigns", json=error_body(2, "unavailable"), status=500)
+    graph.add("GET", f"{GRAPH}/act_9/campaigns", json={"data": []})
+    graph.add("GET", f"{GRAPH}/act_9", json=error_body(190, "Error validating access token"), status=400)
+    client = GraphClient()
+    client.retry_base_seconds = 0
+
+    client.fetch_edges(TOKEN, "act_9/campaigns")
+    with pytest.raises(TokenError):
+        client.fetch_node(TOKEN, "act_9")
+
+    assert totals("graph_calls") == {
+        "edge=campaigns,outcome=transient": 1.0,
+        "edge=campaigns,outcome=ok": 1.0,
+        "edge=node,outcome=token": 1.0,
+    }
+
+
+def test_account_pauses_are_counted_by_cause(graph):
+    from metasync.infra.counters import totals
+
+    graph.add("GET", f"{GRAPH}/act_9", json={"id": "act_9"}, headers={"X-Ad-Account-Usage": '{"acc_id_util_pct": 90}'})
+    graph.add("GET", f"{GRAPH}/act_8", json=error_body(17, "User request limit reached"), status=400)
+    client = GraphClient()
+
+    client.fetch_node(TOKEN, "act_9", account_id="act_9")
+    with pytest.raises(RateLimitedError):
+        client.fetch_node(TOKEN, "act_8", account_id="act_8")
+    client.limiter.pause_account("act_8", 1, "shorter: no new pause")
+
+    assert totals("account_pauses") == {"cause=usage": 1.0, "cause=throttled": 1.0}

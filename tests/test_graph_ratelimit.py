@@ -92,3 +92,29 @@ def test_a_reserving_client_defers_while_the_syncs_reserve_is_reached_and_syncs_
     assert taken == 7
     with pytest.raises(RateLimitedError):
         syncs.fetch_node(TOKEN, "1", user_id="u4")
+
+
+def test_waits_their_seconds_and_refusals_are_counted_in_redis(graph, redis_client):
+    from metasync.infra.counters import totals
+
+    graph.add("GET", f"{GRAPH}/1", json={"id": "1"})
+    key = "metasync:bucket:user:u1"
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:  # the wait refills the bucket, as time would
+        slept.append(seconds)
+        redis_client.hset(key, "tokens", 1)
+
+    # 3600 calls per hour: an empty bucket makes a call wait about a second; 10 calls short, about 11 seconds.
+    limiter = RateLimiter(per_hour=3600, max_wait_seconds=5, sleep=sleep)
+    client = GraphClient(limiter=limiter)
+    redis_client.hset(key, mapping={"tokens": 0, "ts": redis_client.time()[0]})
+    client.fetch_node(TOKEN, "1", user_id="u1")
+    redis_client.hset(key, mapping={"tokens": -10, "ts": redis_client.time()[0]})
+    with pytest.raises(RateLimitedError):
+        client.fetch_node(TOKEN, "1", user_id="u1")
+
+    assert len(slept) == 1 and 0 < slept[0] <= 1.0
+    assert totals("rate_limit_waits") == {"": 1.0}
+    assert totals("rate_limit_wait_seconds")[""] == pytest.approx(slept[0])
+    assert totals("rate_limit_refusals") == {"": 1.0}

@@ -98,3 +98,13 @@ def test_the_reaper_waits_longer_than_a_dead_runs_lock_lives():
     from metasync.infra.locks import CONNECTION_LOCK_SECONDS
 
     assert STALE_SECONDS > CONNECTION_LOCK_SECONDS
+
+
+def test_a_crashed_run_is_counted_by_kind_for_metrics(connection):
+    from metasync.infra.counters import totals
+
+    _crashed_run(connection, kind="PERFORMANCE")
+
+    _reap()
+
+    assert totals("runs") == {"kind=PERFORMANCE,outcome=crashed": 1.0}

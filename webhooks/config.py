@@ -23,4 +23,6 @@ def default_config(settings: Settings | None = None) -> dict[str, Any]:
         "WEBHOOK_DEDUPE_SECONDS": settings.webhook_dedupe_seconds,
         "WEBHOOK_BROKER_TIMEOUT_SECONDS": settings.webhook_broker_timeout_seconds,
         "WEBHOOK_HEALTH_TIMEOUT_SECONDS": settings.webhook_health_timeout_seconds,
+        "METRICS_PUBLIC": settings.metrics_public,
+        "METRICS_BROKER_TIMEOUT_SECONDS": settings.metrics_broker_timeout_seconds,
     }

@@ -12,6 +12,7 @@ import logging
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from metasync.infra.counters import count
 from webhooks.challenge import resolve_meta_webhook_challenge
 from webhooks.handler import DispatchUnavailable, handle_meta_webhook
 from webhooks.health import check_dependencies
@@ -30,7 +31,13 @@ bp = Blueprint("webhooks", __name__)
 EXTENSION = "metasync_webhooks"
 
 
+def _count(name: str, n: float = 1, **labels: str) -> None:
+    """Count into the shared Redis counters (`/metrics`), with the dispatcher's short-timeout client."""
+    count(name, n, current_app.extensions[EXTENSION].deduper.client, **labels)
+
+
 def _error(status: int, message: str, reason: str, level: int = logging.WARNING) -> tuple[Response, int]:
+    _count("webhook_deliveries", result="rejected", reason=reason)
     log.log(
         level,
         "webhook rejected (%d %s): %s",
@@ -93,7 +100,16 @@ def meta_delivery():
         summary = handle_meta_webhook(payload, current_app.extensions[EXTENSION])
     except DispatchUnavailable as exc:
         return _error(503, f"could not enqueue the delivery, retry later ({exc})", "enqueue_failed", logging.ERROR)
+    _count("webhook_deliveries", result=_delivery_result(summary))
+    for outcome in ("enqueued", "duplicates", "ignored", "invalid"):
+        if summary[outcome]:
+            _count("webhook_changes", summary[outcome], outcome=outcome.removesuffix("s"))
     return jsonify(summary), 200
+
+
+def _delivery_result(summary: dict[str, int]) -> str:
+    """`duplicate` when every change of the delivery was already enqueued (a redelivery), else `accepted`."""
+    return "duplicate" if summary["duplicates"] and not summary["enqueued"] else "accepted"
 
 
 @bp.get("/healthz")

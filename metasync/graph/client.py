@@ -11,6 +11,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +22,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from metasync.graph.errors import (
+    GraphError,
     RateLimitedError,
     ReduceDataError,
     TransientError,
@@ -30,6 +32,7 @@ from metasync.graph.errors import (
 )
 from metasync.graph.ratelimit import RateLimiter, user_key_for
 from metasync.graph.usage import parse_usage_headers, pause_seconds_for
+from metasync.infra.counters import count
 from metasync.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -181,6 +184,18 @@ class GraphClient:
         if body is not None and method.upper() != "GET":
             body.update({k: query.pop(k) for k in ("access_token", "appsecret_proof") if k in query})
         self.counter.add()
+        edge = edge_of(path)
+        try:
+            payload = self._send(method, path, query, body, account_id)
+        except Exception as exc:
+            count("graph_calls", edge=edge, outcome=outcome_of(exc))
+            raise
+        count("graph_calls", edge=edge, outcome="ok")
+        return payload
+
+    def _send(
+        self, method: str, path: str, query: dict[str, Any], body: dict[str, Any] | None, account_id: str | None
+    ) -> dict[str, Any]:
         timeout = (self.settings.meta_connect_timeout, self.settings.meta_read_timeout)
         try:
             response = self.session.request(method, self.url_for(path), params=query, data=body, timeout=timeout)
@@ -213,7 +228,7 @@ class GraphClient:
             return
         seconds = pause_seconds_for(usage, self.settings.meta_usage_pause_threshold)
         if seconds > 0:
-            self.limiter.pause_account(account_id, seconds, f"usage at {usage.max_pct:.0f}%")
+            self.limiter.pause_account(account_id, seconds, f"usage at {usage.max_pct:.0f}%", cause="usage")
 
     # --- nodes and edges --------------------------------------------------------------------------------------
     def fetch_node(
@@ -303,6 +318,31 @@ def _split_next(next_url: str) -> tuple[str, dict[str, str]]:
     parts = urlsplit(next_url)
     query = {k: v for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in _DROP_FROM_NEXT}
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")), query
+
+
+_VERSION = re.compile(r"^v[0-9]+(\.[0-9]+)?$")
+_EDGE_NAME = re.compile(r"^[a-z][a-z_]{0,39}$")
+
+
+def edge_of(path: str) -> str:
+    """What a call asks for, as `/metrics` labels it: the edge (`campaigns`, `insights`, `adaccounts`), `node` for
+    an object by id (`act_1`, `123`, `me`), `batch` for the batch endpoint, `oauth` for token exchanges. Never an
+    id or a token: a last path segment that is not a plain lowercase word counts as a node."""
+    segments = [s for s in urlsplit(path).path.split("/") if s and not _VERSION.match(s)]
+    if not segments:
+        return "batch"
+    if segments[0] == "oauth":
+        return "oauth"
+    last = segments[-1]
+    return last if _EDGE_NAME.match(last) and last != "me" else "node"
+
+
+def outcome_of(exc: BaseException) -> str:
+    """A failed call's outcome label: the error class in snake case (`rate_limited`, `token`, `transient`)."""
+    if not isinstance(exc, GraphError):
+        return "error"
+    name = type(exc).__name__.removesuffix("Error")
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def _safe_path(path: str) -> str:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import redis
 
 from metasync.graph.errors import RateLimitedError
+from metasync.infra.counters import count
 from metasync.infra.redis_client import get_redis
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,7 @@ class RateLimiter:
                 self._maybe_warn(user_key, left)
                 return left
             if waited + wait > self.max_wait_seconds:
+                count("rate_limit_refusals", client=self.client)
                 log.warning(
                     "rate limit budget exhausted",
                     extra={"event": "rate_limit_exhausted", "user_key": user_key, "retry_after": wait},
@@ -139,6 +141,8 @@ class RateLimiter:
                 raise RateLimitedError(f"local rate limit for {user_key}: next call in {wait:.1f}s", retry_after=wait)
             self._sleep(wait)
             waited += wait
+            count("rate_limit_waits", client=self.client)
+            count("rate_limit_wait_seconds", wait, client=self.client)
 
     def _maybe_warn(self, user_key: str, left: float) -> None:
         used_pct = 100.0 * (1 - left / self.capacity)
@@ -162,11 +166,14 @@ class RateLimiter:
         return BucketState(min(self.capacity, float(tokens) + elapsed * self.rate), self.capacity)
 
     # --- account pauses -------------------------------------------------------------------------------------
-    def pause_account(self, account_id: str, seconds: float, reason: str) -> None:
+    def pause_account(self, account_id: str, seconds: float, reason: str, cause: str = "throttled") -> None:
+        """Pause the account; `cause` names why for `/metrics`: `usage` (Meta's usage headers past the
+        threshold) or `throttled` (Meta refused a call)."""
         if seconds <= 0:
             return
         script = self.client.register_script(_PAUSE_LUA)
         if script(keys=[_pause_key(account_id)], args=[int(seconds * 1000), reason]):
+            count("account_pauses", client=self.client, cause=cause)
             log.warning(
                 "ad account paused for %.0fs: %s",
                 seconds,

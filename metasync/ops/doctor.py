@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from metasync.infra.logs import redact
+from metasync.infra.queues import passive_queue_length
 from metasync.settings import SECRET_SETTINGS, ConfigError, Settings, mask_url_password
 
 log = logging.getLogger(__name__)
@@ -189,7 +190,7 @@ def check_celery(settings: Settings, workers_required: bool = True) -> list[Chec
     try:
         with app.connection_for_write(connect_timeout=3) as conn:
             conn.ensure_connection(max_retries=1)
-            waiting = _queue_length(conn, queue)
+            waiting = passive_queue_length(conn, queue)
     except Exception as exc:
         return [
             _failed("broker", exc, f"not reachable at {where}"),
@@ -214,15 +215,6 @@ def check_celery(settings: Settings, workers_required: bool = True) -> list[Chec
         checks.append(Check("workers", WARN, "no workers answered (allowed: --no-workers-ok)"))
     checks.append(_check_beat(app, workers_required))
     return checks
-
-
-def _queue_length(conn, queue: str) -> int:
-    from kombu.exceptions import ChannelError
-
-    try:
-        return conn.default_channel.queue_declare(queue, passive=True).message_count
-    except ChannelError:  # Redis keeps no empty queues: "not found" means nothing waiting
-        return 0
 
 
 def _check_beat(app, required: bool) -> Check:

@@ -21,7 +21,9 @@ from typing import Any
 from metasync.graph.client import GraphClient
 from metasync.graph.errors import GraphPermissionError, TokenError
 from metasync.infra.clock import now_ms, utcnow
+from metasync.infra.counters import count
 from metasync.infra.crypto import TokenUnreadable
+from metasync.infra.histograms import RUN_DURATION_BUCKETS, observe
 from metasync.runs.heartbeat import beating
 from metasync.runs.planned import take_planned
 from metasync.store.accounts import AdAccountInactive
@@ -38,6 +40,16 @@ EVENT_PREFIXES = {
     "ACCOUNT": "account_check",
     "REPORT": "report",
 }
+
+
+def count_run_outcome(record: SyncRun, status: str, seconds: float | None = None) -> None:
+    """Count a finished run for `/metrics` (`runs` by kind and outcome, its duration, report pulls by report)."""
+    outcome = status.lower()
+    count("runs", kind=record.kind, outcome=outcome)
+    if seconds is not None:
+        observe("run_duration_seconds", seconds, RUN_DURATION_BUCKETS, kind=record.kind)
+    if record.kind == "REPORT":
+        count("report_pulls", report=(record.target or {}).get("report") or "unknown", outcome=outcome)
 
 
 class SyncFailed(Exception):
@@ -119,6 +131,7 @@ class Run:
             set__error_count=error_count,
             set__errors=errors[:MAX_STORED_ERRORS],
         )
+        count_run_outcome(self.record, status, self.duration_ms / 1000)
 
     def _succeeded(self) -> None:
         self._finish("PARTIAL" if self.error_count else "SUCCESS", self.messages, self.error_count)

@@ -10,6 +10,7 @@ from typing import Any
 
 from metasync.infra.clock import utcnow
 from metasync.runs.heartbeat import BEAT_SECONDS, forget, silent_since
+from metasync.runs.lifecycle import count_run_outcome
 from metasync.store.documents import MetaConnection, SyncRun
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ def reap_crashed_runs(
                 set__errors=["the process running it stopped (no heartbeat); its work was enqueued again"],
             )
             summary["crashed"] += 1
+            count_run_outcome(run, "CRASHED")
             connection = MetaConnection.objects(id=run.connection).only("id", "latest_runs").first()
             latest = connection is not None and (connection.latest_runs or {}).get(run.kind) == run.id
             if latest:
