@@ -23,4 +23,6 @@ def default_config(settings: Settings | None = None) -> dict[str, Any]:
         "WEBHOOK_DEDUPE_SECONDS": settings.webhook_dedupe_seconds,
         "WEBHOOK_BROKER_TIMEOUT_SECONDS": settings.webhook_broker_timeout_seconds,
         "WEBHOOK_HEALTH_TIMEOUT_SECONDS": settings.webhook_health_timeout_seconds,
+        "API_RATE_LIMIT_PER_MINUTE": settings.api_rate_limit_per_minute,
+        "API_CORS_ORIGINS": settings.api_cors_origins,
     }
