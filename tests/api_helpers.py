@@ -108,3 +108,18 @@ def api(make_app, shared_db, redis_client) -> Api:
         "b": seed_tenant(TENANTS[1], "act_456", OTHER_TOKEN),
     }
     return Api(app.test_client(), keys, seeded, sent)
+
+
+def path_of(route, seeded: Seeded) -> str:
+    """The route's path with the seeded tenant's ids filled in."""
+    values = {
+        "connection_id": seeded.connection_id,
+        "run_id": seeded.run_id,
+        "change_set_id": seeded.change_set_id,
+        "change_id": seeded.change_id,
+        "name": "age_gender",
+    }
+    path = route.path
+    for name in route.path_params:
+        path = path.replace("{" + name + "}", values[name])
+    return path
