@@ -94,9 +94,16 @@ def seed_tenant(tenant: str, account: str, token: str) -> Seeded:
 
 
 @pytest.fixture
-def api(make_app, shared_db, redis_client) -> Api:
+def api_config() -> dict[str, Any]:
+    """Config the `api` app starts with (a test module may override this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def api(make_app, shared_db, redis_client, api_config) -> Api:
     sent: list = []
-    app = make_app(API_TASK_SENDER=lambda name, args, kwargs, task_id: sent.append((name, args, kwargs, task_id)))
+    record = lambda name, args, kwargs, task_id: sent.append((name, args, kwargs, task_id))  # noqa: E731
+    app = make_app(API_TASK_SENDER=record, **api_config)
     keys = {
         "a-write": create_key(TENANTS[0], "write")[0],
         "a-read": create_key(TENANTS[0], "read")[0],

@@ -22,46 +22,87 @@ ABSENT_ID = "0123456789abcdef01234567"
 # endpoint -> (expected answer, requests by tenant-a's key, each (method, path with {b.<attr>}, body))
 CASES: dict[str, tuple[str, list[tuple[str, str, dict | None]]]] = {
     "openapi_json": ("public", [("GET", "/api/v1/openapi.json", None)]),
-    "list_connections": ("empty", [("GET", "/api/v1/connections", None), ("GET", f"/api/v1/connections?tenant={OTHER}", None)]),  # fmt: skip
-    "add_connection": ("refused", [("POST", "/api/v1/connections", {"tenant_id": OTHER, "ad_account_id": "act_456", "token": "EAAx"})]),  # fmt: skip
-    "discover_connections": ("refused", [("POST", "/api/v1/connections/discover", {"tenant_id": OTHER, "token": "EAAx", "add_all": True})]),  # fmt: skip
+    "list_connections": (
+        "empty",
+        [("GET", "/api/v1/connections", None), ("GET", f"/api/v1/connections?tenant={OTHER}", None)],
+    ),  # fmt: skip
+    "add_connection": (
+        "refused",
+        [("POST", "/api/v1/connections", {"tenant_id": OTHER, "ad_account_id": "act_456", "token": "EAAx"})],
+    ),  # fmt: skip
+    "discover_connections": (
+        "refused",
+        [("POST", "/api/v1/connections/discover", {"tenant_id": OTHER, "token": "EAAx", "add_all": True})],
+    ),  # fmt: skip
     "get_connection": ("404", [("GET", "/api/v1/connections/{b.connection_id}", None)]),
     "disable_connection": ("404", [("POST", "/api/v1/connections/{b.connection_id}/disable", {})]),
     "reauthenticate_connection": ("404", [("POST", "/api/v1/connections/{b.connection_id}/token", {"token": "EAAx"})]),
     "trigger_entity_sync": ("404", [("POST", "/api/v1/connections/{b.connection_id}/entity-sync", {})]),
     "trigger_performance_sync": ("404", [("POST", "/api/v1/connections/{b.connection_id}/performance-sync", {})]),
-    "trigger_report_pull": ("404", [
-        ("POST", "/api/v1/connections/{b.connection_id}/report-pull", {"report": "age_gender"}),
-        ("POST", "/api/v1/connections/{a.connection_id}/report-pull", {"report": "b_only"}),
-    ]),  # fmt: skip
+    "trigger_report_pull": (
+        "404",
+        [
+            ("POST", "/api/v1/connections/{b.connection_id}/report-pull", {"report": "age_gender"}),
+            ("POST", "/api/v1/connections/{a.connection_id}/report-pull", {"report": "b_only"}),
+        ],
+    ),  # fmt: skip
     "trigger_change_set": ("404", [("POST", "/api/v1/change-sets/{b.change_set_id}/apply", {})]),
-    "list_runs": ("empty", [
-        ("GET", "/api/v1/runs", None),
-        ("GET", f"/api/v1/runs?tenant={OTHER}", None),
-        ("GET", "/api/v1/runs?connection_id={b.connection_id}", None),
-    ]),  # fmt: skip
+    "list_runs": (
+        "empty",
+        [
+            ("GET", "/api/v1/runs", None),
+            ("GET", f"/api/v1/runs?tenant={OTHER}", None),
+            ("GET", "/api/v1/runs?connection_id={b.connection_id}", None),
+        ],
+    ),  # fmt: skip
     "get_run": ("404", [("GET", "/api/v1/runs/{b.run_id}", None)]),
-    "get_freshness": ("empty", [("GET", "/api/v1/freshness", None), ("GET", f"/api/v1/freshness?tenant={OTHER}", None)]),  # fmt: skip
-    "get_rate_budget": ("empty", [("GET", "/api/v1/rate-budget", None), ("GET", f"/api/v1/rate-budget?tenant={OTHER}", None)]),  # fmt: skip
+    "get_freshness": (
+        "empty",
+        [("GET", "/api/v1/freshness", None), ("GET", f"/api/v1/freshness?tenant={OTHER}", None)],
+    ),  # fmt: skip
+    "get_rate_budget": (
+        "empty",
+        [("GET", "/api/v1/rate-budget", None), ("GET", f"/api/v1/rate-budget?tenant={OTHER}", None)],
+    ),  # fmt: skip
     "list_reports": ("empty", [("GET", "/api/v1/reports", None)]),
-    "define_report": ("refused", [
-        ("POST", "/api/v1/reports", {"name": "mine", "level": "ad", "tenants": [OTHER]}),
-        ("POST", "/api/v1/reports", {"name": "mine", "level": "ad", "connections": ["{b.connection_id}"]}),
-    ]),  # fmt: skip
-    "report_rows": ("empty", [
-        ("GET", "/api/v1/reports/age_gender/rows", None),
-        ("GET", f"/api/v1/reports/age_gender/rows?tenant={OTHER}", None),
-        ("GET", "/api/v1/reports/age_gender/rows?connection_id={b.connection_id}", None),
-    ]),  # fmt: skip
-    "create_changes": ("404", [
-        ("POST", "/api/v1/connections/{b.connection_id}/changes", {"changes": [{"level": "campaign", "id": "9001", "values": {"status": "PAUSED"}}]}),
-        ("POST", "/api/v1/connections/{b.connection_id}/changes", {"dry_run": True, "changes": [{"level": "campaign", "id": "9001", "values": {"status": "PAUSED"}}]}),
-    ]),  # fmt: skip
-    "list_changes": ("empty", [
-        ("GET", "/api/v1/changes", None),
-        ("GET", f"/api/v1/changes?tenant={OTHER}", None),
-        ("GET", "/api/v1/changes?change_set_id={b.change_set_id}", None),
-    ]),  # fmt: skip
+    "define_report": (
+        "refused",
+        [
+            ("POST", "/api/v1/reports", {"name": "mine", "level": "ad", "tenants": [OTHER]}),
+            ("POST", "/api/v1/reports", {"name": "mine", "level": "ad", "connections": ["{b.connection_id}"]}),
+        ],
+    ),  # fmt: skip
+    "report_rows": (
+        "empty",
+        [
+            ("GET", "/api/v1/reports/age_gender/rows", None),
+            ("GET", f"/api/v1/reports/age_gender/rows?tenant={OTHER}", None),
+            ("GET", "/api/v1/reports/age_gender/rows?connection_id={b.connection_id}", None),
+        ],
+    ),  # fmt: skip
+    "create_changes": (
+        "404",
+        [
+            (
+                "POST",
+                "/api/v1/connections/{b.connection_id}/changes",
+                {"changes": [{"level": "campaign", "id": "9001", "values": {"status": "PAUSED"}}]},
+            ),
+            (
+                "POST",
+                "/api/v1/connections/{b.connection_id}/changes",
+                {"dry_run": True, "changes": [{"level": "campaign", "id": "9001", "values": {"status": "PAUSED"}}]},
+            ),
+        ],
+    ),  # fmt: skip
+    "list_changes": (
+        "empty",
+        [
+            ("GET", "/api/v1/changes", None),
+            ("GET", f"/api/v1/changes?tenant={OTHER}", None),
+            ("GET", "/api/v1/changes?change_set_id={b.change_set_id}", None),
+        ],
+    ),  # fmt: skip
     "get_change": ("404", [("GET", "/api/v1/changes/{b.change_id}", None)]),
 }
 

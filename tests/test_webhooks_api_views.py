@@ -80,7 +80,9 @@ def test_discovery_lists_the_reachable_accounts_and_adds_the_chosen_one(api):
         graph.get(f"{GRAPH}/me", json={"id": "77"})
         graph.get(
             f"{GRAPH}/me/adaccounts",
-            json={"data": [{"id": "act_555", "account_id": "555", "name": "Shop", "currency": "EUR", "account_status": 1}]},
+            json={
+                "data": [{"id": "act_555", "account_id": "555", "name": "Shop", "currency": "EUR", "account_status": 1}]
+            },
         )
         answer = api.post("/api/v1/connections/discover", {"token": NEW_TOKEN, "add": ["act_555"]})
 
@@ -102,7 +104,9 @@ def test_an_entity_sync_is_accepted_with_ids_and_its_run_then_appears(api):
     [(name, args, kwargs, task_id)] = api.sent
     assert (name, task_id, kwargs["run_id"]) == ("sync_connection", queued["task_id"], queued["run_id"])
     live = api.get(f"/api/v1/runs/{queued['run_id']}").get_json()
-    assert live["status"] == "QUEUED" and live["live"]["for_seconds"] >= 0 and live["requested_by"].startswith("apikey:")
+    assert (
+        live["status"] == "QUEUED" and live["live"]["for_seconds"] >= 0 and live["requested_by"].startswith("apikey:")
+    )
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as graph:
         FakeAccount(graph).edges["campaigns"] = [campaign("1")]

@@ -213,7 +213,7 @@ def list_reports():
 
 
 @route("POST", "/reports", summary="Define a report (checked against Meta's rules)", status=201,
-       body=s.NewReport, response=s.ReportOut, write=True, tag=TAG_REPORTS)  # fmt: skip
+       body=s.NewReport, response=s.ReportOut, write=True, errors=(404,), tag=TAG_REPORTS)  # fmt: skip
 def define_report(body: s.NewReport):
     defined = reports.define(principal(), body.model_dump())
     audit_tenant(defined["tenants"][0] if len(defined["tenants"]) == 1 else principal().tenant_id)
