@@ -93,28 +93,27 @@ def seed_tenant(tenant: str, account: str, token: str) -> Seeded:
     return Seeded(tenant, str(connection.id), str(run.id), change_set.id, str(changes[0].id), account)
 
 
-@pytest.fixture
-def api_config() -> dict[str, Any]:
-    """Config the `api` app starts with (a test module may override this fixture)."""
-    return {}
+def api_fixture(config: dict[str, Any] | None = None):
+    """The `api` fixture (an `Api` on a fresh app and seeded data), its app started with `config`."""
 
+    @pytest.fixture
+    def api(make_app, shared_db, redis_client) -> Api:
+        sent: list = []
+        record = lambda name, args, kwargs, task_id: sent.append((name, args, kwargs, task_id))  # noqa: E731
+        app = make_app(API_TASK_SENDER=record, **(config or {}))
+        keys = {
+            "a-write": create_key(TENANTS[0], "write")[0],
+            "a-read": create_key(TENANTS[0], "read")[0],
+            "b-write": create_key(TENANTS[1], "write")[0],
+            "admin": create_key(None, "write", admin=True)[0],
+        }
+        seeded = {
+            "a": seed_tenant(TENANTS[0], "act_123", TOKEN),
+            "b": seed_tenant(TENANTS[1], "act_456", OTHER_TOKEN),
+        }
+        return Api(app.test_client(), keys, seeded, sent)
 
-@pytest.fixture
-def api(make_app, shared_db, redis_client, api_config) -> Api:
-    sent: list = []
-    record = lambda name, args, kwargs, task_id: sent.append((name, args, kwargs, task_id))  # noqa: E731
-    app = make_app(API_TASK_SENDER=record, **api_config)
-    keys = {
-        "a-write": create_key(TENANTS[0], "write")[0],
-        "a-read": create_key(TENANTS[0], "read")[0],
-        "b-write": create_key(TENANTS[1], "write")[0],
-        "admin": create_key(None, "write", admin=True)[0],
-    }
-    seeded = {
-        "a": seed_tenant(TENANTS[0], "act_123", TOKEN),
-        "b": seed_tenant(TENANTS[1], "act_456", OTHER_TOKEN),
-    }
-    return Api(app.test_client(), keys, seeded, sent)
+    return api
 
 
 def path_of(route, seeded: Seeded) -> str:

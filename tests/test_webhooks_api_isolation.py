@@ -11,10 +11,12 @@ import pytest
 from metasync.store.changes import Change, ChangeSet
 from metasync.store.documents import MetaConnection, SyncRun
 from metasync.store.reports import ReportDefinition
-from tests.api_helpers import TENANTS, api  # noqa: F401  (fixture)
+from tests.api_helpers import TENANTS, api_fixture
 from webhooks.api import ROUTES
 
 pytestmark = pytest.mark.services
+
+api = api_fixture()
 
 OTHER = TENANTS[1]
 ABSENT_ID = "0123456789abcdef01234567"
@@ -25,15 +27,15 @@ CASES: dict[str, tuple[str, list[tuple[str, str, dict | None]]]] = {
     "list_connections": (
         "empty",
         [("GET", "/api/v1/connections", None), ("GET", f"/api/v1/connections?tenant={OTHER}", None)],
-    ),  # fmt: skip
+    ),
     "add_connection": (
         "refused",
         [("POST", "/api/v1/connections", {"tenant_id": OTHER, "ad_account_id": "act_456", "token": "EAAx"})],
-    ),  # fmt: skip
+    ),
     "discover_connections": (
         "refused",
         [("POST", "/api/v1/connections/discover", {"tenant_id": OTHER, "token": "EAAx", "add_all": True})],
-    ),  # fmt: skip
+    ),
     "get_connection": ("404", [("GET", "/api/v1/connections/{b.connection_id}", None)]),
     "disable_connection": ("404", [("POST", "/api/v1/connections/{b.connection_id}/disable", {})]),
     "reauthenticate_connection": ("404", [("POST", "/api/v1/connections/{b.connection_id}/token", {"token": "EAAx"})]),
@@ -45,7 +47,7 @@ CASES: dict[str, tuple[str, list[tuple[str, str, dict | None]]]] = {
             ("POST", "/api/v1/connections/{b.connection_id}/report-pull", {"report": "age_gender"}),
             ("POST", "/api/v1/connections/{a.connection_id}/report-pull", {"report": "b_only"}),
         ],
-    ),  # fmt: skip
+    ),
     "trigger_change_set": ("404", [("POST", "/api/v1/change-sets/{b.change_set_id}/apply", {})]),
     "list_runs": (
         "empty",
@@ -54,16 +56,16 @@ CASES: dict[str, tuple[str, list[tuple[str, str, dict | None]]]] = {
             ("GET", f"/api/v1/runs?tenant={OTHER}", None),
             ("GET", "/api/v1/runs?connection_id={b.connection_id}", None),
         ],
-    ),  # fmt: skip
+    ),
     "get_run": ("404", [("GET", "/api/v1/runs/{b.run_id}", None)]),
     "get_freshness": (
         "empty",
         [("GET", "/api/v1/freshness", None), ("GET", f"/api/v1/freshness?tenant={OTHER}", None)],
-    ),  # fmt: skip
+    ),
     "get_rate_budget": (
         "empty",
         [("GET", "/api/v1/rate-budget", None), ("GET", f"/api/v1/rate-budget?tenant={OTHER}", None)],
-    ),  # fmt: skip
+    ),
     "list_reports": ("empty", [("GET", "/api/v1/reports", None)]),
     "define_report": (
         "refused",
@@ -71,7 +73,7 @@ CASES: dict[str, tuple[str, list[tuple[str, str, dict | None]]]] = {
             ("POST", "/api/v1/reports", {"name": "mine", "level": "ad", "tenants": [OTHER]}),
             ("POST", "/api/v1/reports", {"name": "mine", "level": "ad", "connections": ["{b.connection_id}"]}),
         ],
-    ),  # fmt: skip
+    ),
     "report_rows": (
         "empty",
         [
@@ -79,7 +81,7 @@ CASES: dict[str, tuple[str, list[tuple[str, str, dict | None]]]] = {
             ("GET", f"/api/v1/reports/age_gender/rows?tenant={OTHER}", None),
             ("GET", "/api/v1/reports/age_gender/rows?connection_id={b.connection_id}", None),
         ],
-    ),  # fmt: skip
+    ),
     "create_changes": (
         "404",
         [
@@ -94,7 +96,7 @@ CASES: dict[str, tuple[str, list[tuple[str, str, dict | None]]]] = {
                 {"dry_run": True, "changes": [{"level": "campaign", "id": "9001", "values": {"status": "PAUSED"}}]},
             ),
         ],
-    ),  # fmt: skip
+    ),
     "list_changes": (
         "empty",
         [
@@ -102,7 +104,7 @@ CASES: dict[str, tuple[str, list[tuple[str, str, dict | None]]]] = {
             ("GET", f"/api/v1/changes?tenant={OTHER}", None),
             ("GET", "/api/v1/changes?change_set_id={b.change_set_id}", None),
         ],
-    ),  # fmt: skip
+    ),
     "get_change": ("404", [("GET", "/api/v1/changes/{b.change_id}", None)]),
 }
 

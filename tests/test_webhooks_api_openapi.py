@@ -17,13 +17,15 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from tests.api_helpers import api  # noqa: F401  (fixture)
+from tests.api_helpers import api_fixture
 from tests.graph_fakes import error_body
 from tests.helpers import GRAPH_URL
 from webhooks.api import ROUTES
 from webhooks.api.openapi import document
 
 pytestmark = pytest.mark.services
+
+api = api_fixture({"API_RATE_LIMIT_PER_MINUTE": 1_000_000})  # fuzzing is not rate limited
 
 CHECKS = [
     not_a_server_error,
@@ -52,11 +54,6 @@ def test_the_document_is_served_as_json(api):
     answer = api.get("/api/v1/openapi.json", key=None)
 
     assert answer.status_code == 200 and answer.get_json() == document()
-
-
-@pytest.fixture
-def api_config():
-    return {"API_RATE_LIMIT_PER_MINUTE": 1_000_000}  # fuzzing is not rate limited
 
 
 @pytest.fixture

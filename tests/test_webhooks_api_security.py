@@ -10,11 +10,13 @@ import pytest
 
 from metasync.access.keys import create_key, revoke_key
 from metasync.store.audit import ApiAudit
-from tests.api_helpers import api, path_of  # noqa: F401  (fixture)
+from tests.api_helpers import api_fixture, path_of
 from tests.helpers import NEVER_SHOWN, TOKEN
 from webhooks.api import ROUTES
 
 pytestmark = pytest.mark.services
+
+api = api_fixture()
 
 GUARDED = [route for route in ROUTES if not route.public]
 WRITES = [route for route in ROUTES if route.write]
@@ -81,7 +83,8 @@ def test_a_write_call_is_audited_with_key_route_tenant_target_and_outcome(api):
     api.get("/api/v1/connections")
 
     ok, refused = sorted(ApiAudit.objects, key=lambda e: e.at)
-    assert (ok.key_id, ok.method, ok.route) == (api.keys["a-write"][:12], "POST", "/api/v1/connections/<connection_id>/entity-sync")  # fmt: skip
+    route = "/api/v1/connections/<connection_id>/entity-sync"
+    assert (ok.key_id, ok.method, ok.route) == (api.keys["a-write"][:12], "POST", route)
     assert (ok.tenant_id, ok.target, ok.status, ok.outcome) == ("tenant-a", {"connection_id": cid}, 202, "ok")
     assert (refused.status, refused.outcome) == (422, "refused")
 

@@ -8,12 +8,14 @@ import responses
 from metasync.store.changes import Change, ChangeSet
 from metasync.store.documents import MetaConnection, SyncRun
 from tasks.sync import sync_connection
-from tests.api_helpers import api  # noqa: F401  (fixture)
+from tests.api_helpers import api_fixture
 from tests.changes_helpers import budget_adset, objects, simulator_fixture, synced_connection_fixture
 from tests.graph_fakes import GRAPH, FakeAccount, campaign
 from tests.helpers import TOKEN
 
 pytestmark = pytest.mark.services
+
+api = api_fixture()
 
 NEW_TOKEN = "EAAtest-brand-new-token-three"
 sim = simulator_fixture()
@@ -201,7 +203,8 @@ def test_the_rate_budget_shows_the_tenants_users_and_only_its_paused_accounts(ap
 
 def test_reports_are_listed_defined_with_the_clis_rules_and_their_rows_read(api):
     defined = api.post("/api/v1/reports", {"name": "by_country", "level": "ad", "breakdowns": ["country"]})
-    refused = api.post("/api/v1/reports", {"name": "bad", "level": "ad", "breakdowns": ["hourly_stats_aggregated_by_advertiser_time_zone", "age"]})  # fmt: skip
+    hourly = "hourly_stats_aggregated_by_advertiser_time_zone"
+    refused = api.post("/api/v1/reports", {"name": "bad", "level": "ad", "breakdowns": [hourly, "age"]})
     names = [r["name"] for r in api.get("/api/v1/reports").get_json()["items"]]
     rows = api.get("/api/v1/reports/age_gender/rows?since=2026-01-01").get_json()["items"]
 

@@ -74,14 +74,29 @@ def openapi_json():
 TAG_CONNECTIONS = "connections"
 
 
-@route("GET", "/connections", summary="The key's connections", response=s.ConnectionList, query=s.ConnectionsQuery,
-       tag=TAG_CONNECTIONS)  # fmt: skip
+@route(
+    "GET",
+    "/connections",
+    summary="The key's connections",
+    response=s.ConnectionList,
+    query=s.ConnectionsQuery,
+    tag=TAG_CONNECTIONS,
+)
 def list_connections(query: s.ConnectionsQuery):
     return {"items": connections.list_connections(principal(), query.tenant, query.status)}
 
 
-@route("POST", "/connections", summary="Add a connection (or give an existing one a new token)", status=201,
-       also=(200,), response=s.ConnectionCreated, body=s.NewConnection, write=True, tag=TAG_CONNECTIONS)  # fmt: skip
+@route(
+    "POST",
+    "/connections",
+    summary="Add a connection (or give an existing one a new token)",
+    status=201,
+    also=(200,),
+    response=s.ConnectionCreated,
+    body=s.NewConnection,
+    write=True,
+    tag=TAG_CONNECTIONS,
+)
 def add_connection(body: s.NewConnection):
     """The token is stored encrypted and never shown again. An existing connection of the same tenant and ad
     account gets the token (200); a new one answers 201."""
@@ -97,8 +112,16 @@ def add_connection(body: s.NewConnection):
     return {**described, "created": created}, 201 if created else 200
 
 
-@route("POST", "/connections/discover", summary="The ad accounts a token reaches; optionally add them",
-       response=s.DiscoveryOut, body=s.Discover, write=True, errors=(502,), tag=TAG_CONNECTIONS)  # fmt: skip
+@route(
+    "POST",
+    "/connections/discover",
+    summary="The ad accounts a token reaches; optionally add them",
+    response=s.DiscoveryOut,
+    body=s.Discover,
+    write=True,
+    errors=(502,),
+    tag=TAG_CONNECTIONS,
+)
 def discover_connections(body: s.Discover):
     try:
         found = connections.discover(
@@ -112,8 +135,7 @@ def discover_connections(body: s.Discover):
     return found
 
 
-@route("GET", "/connections/<connection_id>", summary="One connection", response=s.ConnectionOut,
-       tag=TAG_CONNECTIONS)  # fmt: skip
+@route("GET", "/connections/<connection_id>", summary="One connection", response=s.ConnectionOut, tag=TAG_CONNECTIONS)
 def get_connection(connection_id: str):
     return describe_connection(connections.connection_for(principal(), connection_id))
 
@@ -124,14 +146,28 @@ def _writable(connection_id: str):
     return connection
 
 
-@route("POST", "/connections/<connection_id>/disable", summary="Stop syncing a connection", body=s.NoBody,
-       response=s.ConnectionOut, write=True, tag=TAG_CONNECTIONS)  # fmt: skip
+@route(
+    "POST",
+    "/connections/<connection_id>/disable",
+    summary="Stop syncing a connection",
+    body=s.NoBody,
+    response=s.ConnectionOut,
+    write=True,
+    tag=TAG_CONNECTIONS,
+)
 def disable_connection(connection_id: str, body: s.NoBody):
     return connections.disable(_writable(connection_id))
 
 
-@route("POST", "/connections/<connection_id>/token", summary="Re-authenticate: replace the connection's token",
-       body=s.TokenFields, response=s.ConnectionOut, write=True, tag=TAG_CONNECTIONS)  # fmt: skip
+@route(
+    "POST",
+    "/connections/<connection_id>/token",
+    summary="Re-authenticate: replace the connection's token",
+    body=s.TokenFields,
+    response=s.ConnectionOut,
+    write=True,
+    tag=TAG_CONNECTIONS,
+)
 def reauthenticate_connection(connection_id: str, body: s.TokenFields):
     connection = _writable(connection_id)
     return connections.reauthenticate(connection, body.token, body.user_id, body.expires_at)
@@ -146,28 +182,60 @@ def _enqueue(connection, kind: str, **options):
     return queued.as_dict(), 202
 
 
-@route("POST", "/connections/<connection_id>/entity-sync", summary="Enqueue an entity sync", status=202,
-       body=s.EntitySync, response=s.Enqueued, write=True, tag=TAG_RUNS)  # fmt: skip
+@route(
+    "POST",
+    "/connections/<connection_id>/entity-sync",
+    summary="Enqueue an entity sync",
+    status=202,
+    body=s.EntitySync,
+    response=s.Enqueued,
+    write=True,
+    tag=TAG_RUNS,
+)
 def trigger_entity_sync(connection_id: str, body: s.EntitySync):
     return _enqueue(_writable(connection_id), "entities", full=body.full)
 
 
-@route("POST", "/connections/<connection_id>/performance-sync", summary="Enqueue a performance sync",
-       status=202, body=s.Dates, response=s.Enqueued, write=True, tag=TAG_RUNS)  # fmt: skip
+@route(
+    "POST",
+    "/connections/<connection_id>/performance-sync",
+    summary="Enqueue a performance sync",
+    status=202,
+    body=s.Dates,
+    response=s.Enqueued,
+    write=True,
+    tag=TAG_RUNS,
+)
 def trigger_performance_sync(connection_id: str, body: s.Dates):
     return _enqueue(_writable(connection_id), "performance", **body.model_dump())
 
 
-@route("POST", "/connections/<connection_id>/report-pull", summary="Enqueue a report pull", status=202,
-       body=s.ReportPull, response=s.Enqueued, write=True, tag=TAG_RUNS)  # fmt: skip
+@route(
+    "POST",
+    "/connections/<connection_id>/report-pull",
+    summary="Enqueue a report pull",
+    status=202,
+    body=s.ReportPull,
+    response=s.Enqueued,
+    write=True,
+    tag=TAG_RUNS,
+)
 def trigger_report_pull(connection_id: str, body: s.ReportPull):
     connection = _writable(connection_id)
     reports.report_for(principal(), body.report)
     return _enqueue(connection, "report", **body.model_dump())
 
 
-@route("POST", "/change-sets/<change_set_id>/apply", summary="Enqueue applying a change set", status=202,
-       body=s.NoBody, response=s.Enqueued, write=True, tag=TAG_RUNS)  # fmt: skip
+@route(
+    "POST",
+    "/change-sets/<change_set_id>/apply",
+    summary="Enqueue applying a change set",
+    status=202,
+    body=s.NoBody,
+    response=s.Enqueued,
+    write=True,
+    tag=TAG_RUNS,
+)
 def trigger_change_set(change_set_id: str, body: s.NoBody):
     change_set = changes.change_set_for(principal(), change_set_id)
     return _enqueue(_writable(str(change_set.connection)), "changes", change_set_id=change_set.id)
@@ -177,13 +245,24 @@ def trigger_change_set(change_set_id: str, body: s.NoBody):
 @route("GET", "/runs", summary="Run history, newest first", response=s.RunList, query=s.RunsQuery, tag=TAG_RUNS)
 def list_runs(query: s.RunsQuery):
     return runs.list_runs(
-        principal(), query.connection_id, query.kind, query.status, query.trigger, query.tenant, query.limit,
+        principal(),
+        query.connection_id,
+        query.kind,
+        query.status,
+        query.trigger,
+        query.tenant,
+        query.limit,
         query.offset,
-    )  # fmt: skip
+    )
 
 
-@route("GET", "/runs/<run_id>", summary="One run, with its live state while queued or running",
-       response=s.RunOut, tag=TAG_RUNS)  # fmt: skip
+@route(
+    "GET",
+    "/runs/<run_id>",
+    summary="One run, with its live state while queued or running",
+    response=s.RunOut,
+    tag=TAG_RUNS,
+)
 def get_run(run_id: str):
     return runs.run_for(principal(), run_id)
 
@@ -191,14 +270,26 @@ def get_run(run_id: str):
 TAG_HEALTH = "health"
 
 
-@route("GET", "/freshness", summary="Last successful entity and performance sync per connection",
-       response=s.FreshnessList, query=s.TenantQuery, tag=TAG_HEALTH)  # fmt: skip
+@route(
+    "GET",
+    "/freshness",
+    summary="Last successful entity and performance sync per connection",
+    response=s.FreshnessList,
+    query=s.TenantQuery,
+    tag=TAG_HEALTH,
+)
 def get_freshness(query: s.TenantQuery):
     return {"items": health.freshness(principal(), query.tenant)}
 
 
-@route("GET", "/rate-budget", summary="Graph budget per Meta user and paused ad accounts", response=s.RateBudget,
-       query=s.TenantQuery, tag=TAG_HEALTH)  # fmt: skip
+@route(
+    "GET",
+    "/rate-budget",
+    summary="Graph budget per Meta user and paused ad accounts",
+    response=s.RateBudget,
+    query=s.TenantQuery,
+    tag=TAG_HEALTH,
+)
 def get_rate_budget(query: s.TenantQuery):
     return health.rate_budget(principal(), query.tenant)
 
@@ -212,16 +303,31 @@ def list_reports():
     return {"items": reports.list_reports(principal())}
 
 
-@route("POST", "/reports", summary="Define a report (checked against Meta's rules)", status=201,
-       body=s.NewReport, response=s.ReportOut, write=True, errors=(404,), tag=TAG_REPORTS)  # fmt: skip
+@route(
+    "POST",
+    "/reports",
+    summary="Define a report (checked against Meta's rules)",
+    status=201,
+    body=s.NewReport,
+    response=s.ReportOut,
+    write=True,
+    errors=(404,),
+    tag=TAG_REPORTS,
+)
 def define_report(body: s.NewReport):
     defined = reports.define(principal(), body.model_dump())
     audit_tenant(defined["tenants"][0] if len(defined["tenants"]) == 1 else principal().tenant_id)
     return defined
 
 
-@route("GET", "/reports/<name>/rows", summary="Stored breakdown rows of a report", response=s.RowList,
-       query=s.RowsQuery, tag=TAG_REPORTS)  # fmt: skip
+@route(
+    "GET",
+    "/reports/<name>/rows",
+    summary="Stored breakdown rows of a report",
+    response=s.RowList,
+    query=s.RowsQuery,
+    tag=TAG_REPORTS,
+)
 def report_rows(name: str, query: s.RowsQuery):
     return reports.report_rows(
         principal(), name, query.connection_id, query.tenant, query.since, query.until, query.limit, query.offset
@@ -232,30 +338,47 @@ def report_rows(name: str, query: s.RowsQuery):
 TAG_CHANGES = "changes"
 
 
-@route("POST", "/connections/<connection_id>/changes", summary="Create a change set, or dry-run one",
-       status=201, also=(200,), body=s.NewChangeSet, response=s.ChangeSetOut, write=True, errors=(409, 502),
-       tag=TAG_CHANGES)  # fmt: skip
+@route(
+    "POST",
+    "/connections/<connection_id>/changes",
+    summary="Create a change set, or dry-run one",
+    status=201,
+    also=(200,),
+    body=s.NewChangeSet,
+    response=s.ChangeSetOut,
+    write=True,
+    errors=(409, 502),
+    tag=TAG_CHANGES,
+)
 def create_changes(connection_id: str, body: s.NewChangeSet):
     """Saved changes wait for `POST /change-sets/{id}/apply`. With `dry_run`, Meta is read and every check runs,
     nothing is saved or sent, and each change shows its exact `before` and `after` (200)."""
     connection = _writable(connection_id)
     items = [
-        {**item.model_dump(exclude={"values", "expected"}), "values": item.values.model_dump(exclude_none=True),
-         "expected": item.expected.model_dump(exclude_none=True) if item.expected else {}}
+        {
+            **item.model_dump(exclude={"values", "expected"}),
+            "values": item.values.model_dump(exclude_none=True),
+            "expected": item.expected.model_dump(exclude_none=True) if item.expected else {},
+        }
         for item in body.changes
-    ]  # fmt: skip
+    ]
     if body.dry_run:
         return {**changes.dry_run(connection, items, principal().who), "change_set_id": None, "dry_run": True}, 200
     return {**changes.create_change_set(connection, items, principal().who), "dry_run": False}, 201
 
 
-@route("GET", "/changes", summary="Changes, newest first", response=s.ChangeList, query=s.ChangesQuery,
-       tag=TAG_CHANGES)  # fmt: skip
+@route("GET", "/changes", summary="Changes, newest first", response=s.ChangeList, query=s.ChangesQuery, tag=TAG_CHANGES)
 def list_changes(query: s.ChangesQuery):
     return changes.list_changes(
-        principal(), query.connection_id, query.change_set_id, query.status, query.object_id, query.tenant,
-        query.limit, query.offset,
-    )  # fmt: skip
+        principal(),
+        query.connection_id,
+        query.change_set_id,
+        query.status,
+        query.object_id,
+        query.tenant,
+        query.limit,
+        query.offset,
+    )
 
 
 @route("GET", "/changes/<change_id>", summary="One change and its state", response=s.ChangeOut, tag=TAG_CHANGES)
