@@ -12,7 +12,7 @@ from bson.errors import InvalidId
 from metasync.access.keys import Principal
 from metasync.changes.apply import preview_changes
 from metasync.changes.submit import ObjectRequest, build_changes, save_change_set
-from metasync.control.scope import NotFound, iso, own, tenant_query
+from metasync.control.scope import NotFound, iso, list_query, own, page
 from metasync.store.changes import Change, ChangeSet
 from metasync.store.documents import MetaConnection
 
@@ -94,22 +94,11 @@ def list_changes(
     limit: int = 50,
     offset: int = 0,
 ) -> dict[str, Any]:
-    query = tenant_query(principal, tenant)
-    if query is None:
-        return {"items": [], "next_offset": None}
-    if connection_id:
-        try:
-            query["connection"] = ObjectId(connection_id)
-        except (InvalidId, TypeError):
-            return {"items": [], "next_offset": None}
-    for name, value in (("change_set_id", change_set_id), ("status", status), ("object_id", object_id)):
-        if value:
-            query[name] = value
-    found = list(Change.objects(**query).order_by("-created_at").skip(offset).limit(limit + 1))
-    return {
-        "items": [describe_change(c) for c in found[:limit]],
-        "next_offset": offset + limit if len(found) > limit else None,
-    }
+    query = list_query(
+        principal, tenant, connection_id, change_set_id=change_set_id, status=status, object_id=object_id
+    )
+    found = Change.objects(**query).order_by("-created_at") if query is not None else None
+    return page(found, limit, offset, describe_change)
 
 
 def change_for(principal: Principal, change_id: str) -> dict[str, Any]:

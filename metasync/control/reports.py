@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bson import ObjectId
-from bson.errors import InvalidId
-
 from metasync.access.keys import Principal
 from metasync.control.connections import connection_for
-from metasync.control.scope import NotFound, Refused, iso, tenant_query
+from metasync.control.scope import NotFound, Refused, iso, list_query, page
 from metasync.reports.definitions import all_reports, define_report, find_report
 from metasync.reports.spec import InvalidReport, ReportSpec, names
 from metasync.store.documents import MetaConnection
@@ -116,21 +113,8 @@ def report_rows(
 ) -> dict[str, Any]:
     """The stored rows of one report, by date then id; money in minor units (see `currency_exponent`)."""
     report_for(principal, name)
-    query = tenant_query(principal, tenant)
-    if query is None:
-        return {"items": [], "next_offset": None}
-    query["report"] = name
-    if connection_id:
-        try:
-            query["connection"] = ObjectId(connection_id)
-        except (InvalidId, TypeError):
-            return {"items": [], "next_offset": None}
-    if since:
-        query["date__gte"] = since
-    if until:
-        query["date__lte"] = until
-    rows = list(BreakdownRow.objects(**query).order_by("date", "id").skip(offset).limit(limit + 1))
-    return {
-        "items": [describe_row(row) for row in rows[:limit]],
-        "next_offset": offset + limit if len(rows) > limit else None,
-    }
+    query = list_query(principal, tenant, connection_id, report=name)
+    if query is not None:
+        query.update({key: day for key, day in (("date__gte", since), ("date__lte", until)) if day})
+    rows = BreakdownRow.objects(**query).order_by("date", "id") if query is not None else None
+    return page(rows, limit, offset, describe_row)

@@ -11,7 +11,7 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from metasync.access.keys import Principal
-from metasync.control.scope import NotFound, age_seconds, iso, own, tenant_query
+from metasync.control.scope import NotFound, age_seconds, iso, list_query, own, page
 from metasync.infra.clock import utcnow
 from metasync.runs.heartbeat import last_beat
 from metasync.store.documents import SyncRun
@@ -61,23 +61,10 @@ def list_runs(
     offset: int = 0,
 ) -> dict[str, Any]:
     """Newest first; `next_offset` is where the next page starts (None on the last page)."""
-    query = tenant_query(principal, tenant)
-    if query is None:
-        return {"items": [], "next_offset": None}
-    if connection_id:
-        try:
-            query["connection"] = ObjectId(connection_id)
-        except (InvalidId, TypeError):
-            return {"items": [], "next_offset": None}
-    for name, value in (("kind", kind), ("status", status), ("trigger", trigger)):
-        if value:
-            query[name] = value
-    runs = list(SyncRun.objects(**query).order_by("-started_at").skip(offset).limit(limit + 1))
+    query = list_query(principal, tenant, connection_id, kind=kind, status=status, trigger=trigger)
+    runs = SyncRun.objects(**query).order_by("-started_at") if query is not None else None
     now = utcnow()
-    return {
-        "items": [describe(run, now) for run in runs[:limit]],
-        "next_offset": offset + limit if len(runs) > limit else None,
-    }
+    return page(runs, limit, offset, lambda run: describe(run, now))
 
 
 def run_for(principal: Principal, run_id: str) -> dict[str, Any]:

@@ -3,8 +3,12 @@ tenant is reported as not found, never as forbidden, so a key learns nothing abo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+
+from bson import ObjectId
+from bson.errors import InvalidId
 
 from metasync.access.keys import Principal
 from metasync.infra.clock import as_utc
@@ -53,3 +57,29 @@ def iso(value: datetime | None) -> str | None:
 def age_seconds(value: datetime | None, now: datetime) -> int | None:
     value = as_utc(value)
     return None if value is None else max(0, int((now - value).total_seconds()))
+
+
+def list_query(
+    principal: Principal, tenant: str | None = None, connection_id: str | None = None, **equal: Any
+) -> dict[str, Any] | None:
+    """The filter of a list read: the key's tenants, the connection (by `_id` form), each given field equal to its
+    value; None when nothing can match (another tenant, a malformed connection id)."""
+    query = tenant_query(principal, tenant)
+    if query is None:
+        return None
+    if connection_id:
+        try:
+            query["connection"] = ObjectId(connection_id)
+        except (InvalidId, TypeError):
+            return None
+    query.update({name: value for name, value in equal.items() if value})
+    return query
+
+
+def page(queryset, limit: int, offset: int, describe: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    """One page of an ordered queryset: `items` and `next_offset` (None on the last page); one extra read decides."""
+    found = list(queryset.skip(offset).limit(limit + 1)) if queryset is not None else []
+    return {
+        "items": [describe(doc) for doc in found[:limit]],
+        "next_offset": offset + limit if len(found) > limit else None,
+    }
