@@ -140,6 +140,10 @@ class Settings(BaseSettings):
     metrics_broker_timeout_seconds: float = Field(
         1.0, alias="METRICS_BROKER_TIMEOUT_SECONDS", gt=0, allow_inf_nan=False
     )
+    # HTTP API (webhooks/api): requests per minute per API key, all of it available as a burst; 429 past it.
+    api_rate_limit_per_minute: int = Field(120, alias="API_RATE_LIMIT_PER_MINUTE", ge=1)
+    # Origins allowed to call the API from a browser (comma-separated); empty: no CORS headers at all.
+    api_cors_origins: str = Field("", alias="API_CORS_ORIGINS")
     log_format: Annotated[str, _one_of("text", "json", case=str.lower)] = Field("text", alias="LOG_FORMAT")
     log_level: Annotated[str, _one_of("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", case=str.upper)] = Field(
         "INFO", alias="LOG_LEVEL"

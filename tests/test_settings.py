@@ -224,6 +224,8 @@ def test_every_default_as_described():
         "WEBHOOK_DEDUPE_SECONDS": "60.0",
         "WEBHOOK_BROKER_TIMEOUT_SECONDS": "2.0",
         "WEBHOOK_HEALTH_TIMEOUT_SECONDS": "1.5",
+        "API_RATE_LIMIT_PER_MINUTE": "120",
+        "API_CORS_ORIGINS": "",
         "LOG_FORMAT": "text",
         "LOG_LEVEL": "INFO",
     }

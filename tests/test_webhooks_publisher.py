@@ -48,6 +48,24 @@ def test_a_published_task_waits_in_the_broker_queue_under_its_name(broker_url):
     ]
 
 
+def test_a_task_id_and_keyword_arguments_travel_with_the_message(broker_url):
+    publisher = TaskPublisher(broker_url, 2)
+    try:
+        publisher.publish("sync_connection", ["c1"], {"full": True, "run_id": "r1"}, task_id="t-1")
+    finally:
+        publisher.close()
+
+    with kombu.Connection(broker_url) as connection:
+        queue = connection.SimpleQueue(QUEUE)
+        try:
+            message = queue.get(timeout=5)
+            message.ack()
+        finally:
+            queue.close()
+    assert (message.headers["task"], message.headers["id"]) == ("sync_connection", "t-1")
+    assert message.payload[:2] == [["c1"], {"full": True, "run_id": "r1"}]
+
+
 @pytest.mark.parametrize("scheme", ["redis://127.0.0.1:{port}/15", "amqp://guest:guest@127.0.0.1:{port}//"])
 def test_a_dead_broker_is_reported_within_seconds(scheme, redis_client):
     with socket.socket() as probe:

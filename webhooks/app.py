@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 
 from metasync.settings import settings_or_exit
+from webhooks.api import init_api
 from webhooks.config import default_config
 from webhooks.handler import build_dispatcher
 from webhooks.metrics import bp as metrics_bp
@@ -28,4 +29,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions[EXTENSION] = build_dispatcher(app.config)
     app.register_blueprint(bp)
     app.register_blueprint(metrics_bp)
+    init_api(app)  # /api/v1 (webhooks/api)
     return app

@@ -25,4 +25,6 @@ def default_config(settings: Settings | None = None) -> dict[str, Any]:
         "WEBHOOK_HEALTH_TIMEOUT_SECONDS": settings.webhook_health_timeout_seconds,
         "METRICS_PUBLIC": settings.metrics_public,
         "METRICS_BROKER_TIMEOUT_SECONDS": settings.metrics_broker_timeout_seconds,
+        "API_RATE_LIMIT_PER_MINUTE": settings.api_rate_limit_per_minute,
+        "API_CORS_ORIGINS": settings.api_cors_origins,
     }

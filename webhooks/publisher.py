@@ -48,13 +48,28 @@ class TaskPublisher:
             self._pid = os.getpid()
         return self._connection
 
-    def publish(self, task_name: str, args: tuple[Any, ...]) -> None:
-        """Hand one message for the task named `task_name` to the broker, or raise BrokerUnavailable."""
+    def publish(
+        self,
+        task_name: str,
+        args: tuple[Any, ...] | list[Any],
+        kwargs: dict[str, Any] | None = None,
+        task_id: str | None = None,
+    ) -> None:
+        """Hand one message for the task named `task_name` to the broker, or raise BrokerUnavailable; `task_id`
+        gives the message a known id (a run enqueued on request, metasync.control.triggers)."""
         from metasync.celery import app
 
         with self._lock:
             try:
-                app.send_task(task_name, args, connection=self._connect(), retry=True, retry_policy=_RETRY_POLICY)
+                app.send_task(
+                    task_name,
+                    args,
+                    kwargs,
+                    task_id=task_id,
+                    connection=self._connect(),
+                    retry=True,
+                    retry_policy=_RETRY_POLICY,
+                )
             except BROKER_ERRORS as exc:
                 self._discard()
                 raise BrokerUnavailable(f"broker unavailable: {exc.__class__.__name__}") from exc

@@ -24,40 +24,11 @@ import redis
 from metasync.graph.errors import RateLimitedError
 from metasync.infra.counters import count
 from metasync.infra.redis_client import get_redis
+from metasync.infra.token_bucket import take
 
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "metasync:"
-
-# KEYS[1] bucket hash. ARGV: capacity, refill per second, tokens wanted, tokens that must stay (the reserve).
-# Returns {granted (0/1), tokens left (x1000), milliseconds until enough tokens}.
-_TOKEN_BUCKET_LUA = """
-local capacity = tonumber(ARGV[1])
-local rate = tonumber(ARGV[2])
-local wanted = tonumber(ARGV[3])
-local reserve = tonumber(ARGV[4] or 0)
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens = tonumber(state[1])
-local ts = tonumber(state[2])
-if tokens == nil then
-  tokens = capacity
-  ts = now
-end
-tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate)
-local granted = 0
-local wait_ms = 0
-if tokens >= wanted + reserve then
-  tokens = tokens - wanted
-  granted = 1
-else
-  wait_ms = math.ceil((wanted + reserve - tokens) / rate * 1000)
-end
-redis.call('HSET', KEYS[1], 'tokens', tokens, 'ts', now)
-redis.call('EXPIRE', KEYS[1], math.ceil(capacity / rate) + 60)
-return {granted, math.floor(tokens * 1000), wait_ms}
-"""
 
 # KEYS[1] pause key. ARGV: milliseconds, reason. Only ever lengthens an existing pause.
 _PAUSE_LUA = """
@@ -110,11 +81,7 @@ class RateLimiter:
         return self._client or get_redis()
 
     def _take(self, user_key: str, cost: int = 1, reserve: float = 0.0) -> tuple[bool, float, float]:
-        script = self.client.register_script(_TOKEN_BUCKET_LUA)
-        granted, tokens_milli, wait_ms = script(
-            keys=[_bucket_key(user_key)], args=[self.capacity, self.rate, cost, reserve]
-        )
-        return bool(granted), tokens_milli / 1000.0, wait_ms / 1000.0
+        return take(self.client, _bucket_key(user_key), self.capacity, self.rate, cost, reserve)
 
     def acquire(self, user_key: str, account_id: str | None = None, cost: int = 1, reserve_share: float = 0.0) -> float:
         """Take a call's tokens for this user, waiting if needed; returns the tokens left.

@@ -61,3 +61,9 @@ def silent_since(cutoff: float) -> list[str]:
 
 def forget(run_id: str) -> None:
     get_redis().zrem(ALIVE_KEY, run_id)
+
+
+def last_beat(run_id: str) -> float | None:
+    """When `run_id` last beat (epoch seconds); None when it is not beating (not running, or already over)."""
+    score = get_redis().zscore(ALIVE_KEY, run_id)
+    return float(score) if score is not None else None

@@ -335,11 +335,12 @@ class PerformanceSnapshot(MinorUnitAmounts, Document):
 def ensure_indexes() -> list[str]:
     """Create every collection's indexes now (mongoengine would on first use); returns the collection names."""
     from metasync.store.apikeys import ApiKey
+    from metasync.store.audit import ApiAudit
     from metasync.store.changes import Change, ChangeSet
     from metasync.store.reports import BreakdownRow, ReportDefinition, ReportPull
 
     documents = (MetaConnection, AccountRoute, Campaign, AdSet, Ad, SyncRun, PerformanceSnapshot, Change, ChangeSet)
-    documents += (AdAccount, *LIBRARY_DOCUMENTS, ReportDefinition, ReportPull, BreakdownRow, ApiKey)
+    documents += (AdAccount, *LIBRARY_DOCUMENTS, ReportDefinition, ReportPull, BreakdownRow, ApiKey, ApiAudit)
     for document in documents:
         document.ensure_indexes()
     return [document._get_collection_name() for document in documents]
