@@ -215,7 +215,7 @@ def test_two_gunicorn_workers_count_into_and_answer_the_same_totals(admin_key, r
             try:
                 requests.get(f"{base}/healthz", timeout=2)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or its workers still booting
                 assert time.monotonic() < deadline and server.poll() is None, (tmp_path / "gunicorn.log").read_text()
                 time.sleep(0.2)
         session = requests.Session()
