@@ -224,6 +224,9 @@ def test_every_default_as_described():
         "WEBHOOK_DEDUPE_SECONDS": "60.0",
         "WEBHOOK_BROKER_TIMEOUT_SECONDS": "2.0",
         "WEBHOOK_HEALTH_TIMEOUT_SECONDS": "1.5",
+        "WEB_SESSION_SECRET": "(not set)",
+        "WEB_COOKIE_SECURE": "False",
+        "WEB_SESSION_HOURS": "12",
         "LOG_FORMAT": "text",
         "LOG_LEVEL": "INFO",
     }

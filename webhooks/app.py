@@ -9,6 +9,7 @@ from flask import Flask
 
 from metasync.settings import settings_or_exit
 from webhooks.config import default_config
+from webhooks.dashboard import init_dashboard
 from webhooks.handler import build_dispatcher
 from webhooks.views import EXTENSION, bp
 
@@ -26,4 +27,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = app.config["WEBHOOK_MAX_BODY_BYTES"] + 1
     app.extensions[EXTENSION] = build_dispatcher(app.config)
     app.register_blueprint(bp)
+    init_dashboard(app)
     return app

@@ -48,16 +48,30 @@ class TaskPublisher:
             self._pid = os.getpid()
         return self._connection
 
-    def publish(self, task_name: str, args: tuple[Any, ...]) -> None:
+    def publish(
+        self, task_name: str, args: tuple[Any, ...], kwargs: dict[str, Any] | None = None, task_id: str | None = None
+    ) -> None:
         """Hand one message for the task named `task_name` to the broker, or raise BrokerUnavailable."""
         from metasync.celery import app
 
         with self._lock:
             try:
-                app.send_task(task_name, args, connection=self._connect(), retry=True, retry_policy=_RETRY_POLICY)
+                app.send_task(
+                    task_name,
+                    args,
+                    kwargs,
+                    task_id=task_id,
+                    connection=self._connect(),
+                    retry=True,
+                    retry_policy=_RETRY_POLICY,
+                )
             except BROKER_ERRORS as exc:
                 self._discard()
                 raise BrokerUnavailable(f"broker unavailable: {exc.__class__.__name__}") from exc
+
+    def send(self, task_name: str, args: list, kwargs: dict, task_id: str) -> None:
+        """`metasync.control.triggers.Sender`: runs started from the web app are enqueued with the bounded wait."""
+        self.publish(task_name, tuple(args), kwargs, task_id)
 
     def _discard(self) -> None:
         connection, self._connection = self._connection, None
