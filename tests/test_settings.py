@@ -295,7 +295,7 @@ def test_describe_reports_set_secrets_and_url_values():
     ).describe()
     assert shown["META_APP_VERIFY_TOKEN"] == "(set)" and shown["TOKEN_ENCRYPTION_KEY"] == "(not set)"
     assert shown["CELERY_BROKER_URL"] == "amqp://u:***@rabbit:5672//" and shown["META_READ_TIMEOUT"] == "12.0"
-    assert SECRET_SETTINGS == ("META_APP_SECRET", "META_APP_VERIFY_TOKEN", "TOKEN_ENCRYPTION_KEY")
+    assert SECRET_SETTINGS == ("META_APP_SECRET", "META_APP_VERIFY_TOKEN", "TOKEN_ENCRYPTION_KEY", "WEB_SESSION_SECRET")
 
 
 # --- where the values come from -----------------------------------------------------------------------------------

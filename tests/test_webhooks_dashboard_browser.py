@@ -110,6 +110,8 @@ def test_in_the_browser_another_tenant_is_not_found_and_a_forged_post_is_refused
     assert forged.status == 400 and "Form refused" in forged.text()
     page.goto(f"{stack}/dashboard/t/tenant-a")
     token = page.get_attribute("input[name=csrf_token]", "value")
-    across = page.request.post(f"{stack}/dashboard/t/tenant-b/connections/{other.id}/resync", form={"csrf_token": token})
+    across = page.request.post(
+        f"{stack}/dashboard/t/tenant-b/connections/{other.id}/resync", form={"csrf_token": token}
+    )
     assert across.status == 404
     assert SyncRun.objects(trigger="dashboard").count() == 0

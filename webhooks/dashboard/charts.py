@@ -41,8 +41,26 @@ def bars(
             f"<title>budget {escape(_number(limit))}{escape(unit)}</title></line>"
         )
     parts.append("</svg>")
+    if labels:
+        parts.append(f'<div class="axis"><span>{escape(labels[0])}</span><span>{escape(labels[-1])}</span></div>')
     return Markup("".join(parts))
 
 
 def _number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+STATUS_CLASSES = {"SUCCESS": "ok", "PARTIAL": "warn", "QUEUED": "wait", "RUNNING": "wait", "SKIPPED": "wait"}
+
+
+def strip(statuses: Sequence[str], titles: Sequence[str], size: int = 12) -> Markup:
+    """One square per run, oldest on the left, coloured by outcome (green, amber, grey while waiting, red)."""
+    width = max(len(statuses), 1) * (size + 2)
+    parts = [f'<svg class="strip" viewBox="0 0 {width} {size}" width="{width}" height="{size}" role="img">']
+    for i, (status, title) in enumerate(zip(statuses, titles, strict=True)):
+        parts.append(
+            f'<rect class="run {STATUS_CLASSES.get(status, "bad")}" x="{i * (size + 2)}" y="0" width="{size}" '
+            f'height="{size}" rx="2"><title>{escape(title)}</title></rect>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -27,7 +27,7 @@ from metasync.settings import get_settings
 from metasync.store.changes import ChangeSet
 from metasync.store.documents import MetaConnection
 from webhooks.dashboard import auth
-from webhooks.dashboard.charts import bars
+from webhooks.dashboard.charts import bars, strip
 from webhooks.publisher import BrokerUnavailable
 from webhooks.views import EXTENSION
 
@@ -139,6 +139,13 @@ def tenant(tenant_id: str):
         principal=principal,
         tenant_id=tenant_id,
         rows=freshness(connections),
+        strips={
+            cid: strip(
+                [r.status for r in reversed(runs)],
+                [f"{_when(r.started_at)} {r.kind} {r.status} ({r.trigger or '-'})" for r in reversed(runs)],
+            )
+            for cid, runs in activity.runs_by_connection.items()
+        },
         activity=activity,
         calls_chart=bars([v for _, v in activity.calls_per_hour], hours, limit=budget, label="Graph calls per hour"),
         calls_last_hour=activity.calls_per_hour[-1][1] if activity.calls_per_hour else 0,
