@@ -10,7 +10,7 @@ if ! path="$(found)"; then
     sudo=""
     [[ "$(id -u)" == 0 ]] || sudo="sudo"
     $sudo apt-get update >&2
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends chromium >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y chromium >&2
     path="$(found)" || { echo "chromium: ERROR: still missing after apt-get install" >&2; exit 1; }
 fi
 echo "$path"
