@@ -4,7 +4,8 @@
 #                   pyproject.toml changes)
 #   make services   start local Redis (127.0.0.1:6390) and FerretDB (127.0.0.1:27027), installing them if missing
 #                   (make test also starts RabbitMQ on 127.0.0.1:5673 for the broker-facing tests)
-#   make test       venv + services, then pytest; extra pytest arguments: make test PYTEST_ARGS='-k smoke -x'
+#   make test       venv + services (and Debian's chromium for the browser test, installed when missing), then
+#                   pytest; extra pytest arguments: make test PYTEST_ARGS='-k smoke -x'
 #   make lint       ruff: lint and format check (CI runs it before the tests)
 #   make format     ruff format, then the lint fixes ruff can make on its own
 #   make demo       venv + services, then `metasync demo` (arguments: DEMO_ARGS=...)
@@ -31,7 +32,7 @@ venv: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(VENV)/bin/python || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
-	$(VENV)/bin/python -m pip install -e '.[test]'
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(VENV)/bin/python -m pip install -e '.[test]'
 	@touch $@
 
 services:
@@ -40,6 +41,7 @@ services:
 # The tests also run the broker-facing cases on RabbitMQ.
 test: venv
 	METASYNC_WITH_RABBITMQ=1 $(SERVICES) start
+	bash scripts/chromium.sh >/dev/null
 	eval "$$($(SERVICES) env)"; $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: venv

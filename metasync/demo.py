@@ -10,6 +10,7 @@ changes the simulated world and shows the targeted re-sync arriving.
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -117,6 +118,8 @@ def environment_for(sim: SimulatorServer, options: DemoOptions) -> dict[str, str
     }
     if not os.environ.get("TOKEN_ENCRYPTION_KEY", "").strip():
         env["TOKEN_ENCRYPTION_KEY"] = generate_key()
+    if not os.environ.get("WEB_SESSION_SECRET", "").strip():  # the web app it starts serves the dashboard too
+        env["WEB_SESSION_SECRET"] = secrets.token_urlsafe(32)
     return env
 
 

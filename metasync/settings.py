@@ -144,6 +144,12 @@ class Settings(BaseSettings):
     api_rate_limit_per_minute: int = Field(120, alias="API_RATE_LIMIT_PER_MINUTE", ge=1)
     # Origins allowed to call the API from a browser (comma-separated); empty: no CORS headers at all.
     api_cors_origins: str = Field("", alias="API_CORS_ORIGINS")
+    # Signs the dashboard's session cookies and CSRF tokens; the same value in every web worker. Unset: no dashboard.
+    web_session_secret: str | None = Field(None, alias="WEB_SESSION_SECRET", min_length=16, repr=False)
+    # Mark the dashboard's cookie Secure even when the request looks like plain HTTP (TLS ended at a proxy).
+    web_cookie_secure: bool = Field(False, alias="WEB_COOKIE_SECURE")
+    # A dashboard login lasts this long at most (the key is re-checked on every request regardless).
+    web_session_hours: int = Field(12, alias="WEB_SESSION_HOURS", ge=1, le=720)
     log_format: Annotated[str, _one_of("text", "json", case=str.lower)] = Field("text", alias="LOG_FORMAT")
     log_level: Annotated[str, _one_of("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", case=str.upper)] = Field(
         "INFO", alias="LOG_LEVEL"

@@ -226,6 +226,9 @@ def test_every_default_as_described():
         "WEBHOOK_HEALTH_TIMEOUT_SECONDS": "1.5",
         "API_RATE_LIMIT_PER_MINUTE": "120",
         "API_CORS_ORIGINS": "",
+        "WEB_SESSION_SECRET": "(not set)",
+        "WEB_COOKIE_SECURE": "False",
+        "WEB_SESSION_HOURS": "12",
         "LOG_FORMAT": "text",
         "LOG_LEVEL": "INFO",
     }
@@ -294,7 +297,7 @@ def test_describe_reports_set_secrets_and_url_values():
     ).describe()
     assert shown["META_APP_VERIFY_TOKEN"] == "(set)" and shown["TOKEN_ENCRYPTION_KEY"] == "(not set)"
     assert shown["CELERY_BROKER_URL"] == "amqp://u:***@rabbit:5672//" and shown["META_READ_TIMEOUT"] == "12.0"
-    assert SECRET_SETTINGS == ("META_APP_SECRET", "META_APP_VERIFY_TOKEN", "TOKEN_ENCRYPTION_KEY")
+    assert SECRET_SETTINGS == ("META_APP_SECRET", "META_APP_VERIFY_TOKEN", "TOKEN_ENCRYPTION_KEY", "WEB_SESSION_SECRET")
 
 
 # --- where the values come from -----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from flask import Flask
 from metasync.settings import settings_or_exit
 from webhooks.api import init_api
 from webhooks.config import default_config
+from webhooks.dashboard import init_dashboard
 from webhooks.handler import build_dispatcher
 from webhooks.metrics import bp as metrics_bp
 from webhooks.views import EXTENSION, bp
@@ -30,4 +31,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(bp)
     app.register_blueprint(metrics_bp)
     init_api(app)  # /api/v1 (webhooks/api)
+    init_dashboard(app)  # /dashboard (webhooks/dashboard)
     return app

@@ -74,6 +74,10 @@ class TaskPublisher:
                 self._discard()
                 raise BrokerUnavailable(f"broker unavailable: {exc.__class__.__name__}") from exc
 
+    def send(self, task_name: str, args: list, kwargs: dict, task_id: str) -> None:
+        """`metasync.control.triggers.Sender`: runs started from the web app are enqueued with the bounded wait."""
+        self.publish(task_name, tuple(args), kwargs, task_id)
+
     def _discard(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:

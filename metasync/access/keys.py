@@ -90,7 +90,24 @@ def authenticate(raw: str | None) -> Principal | None:
     now = utcnow()
     if doc.last_used_at is None or now - as_utc(doc.last_used_at) >= LAST_USED_RESOLUTION:
         ApiKey.objects(id=digest).update_one(set__last_used_at=now)
+    return _principal_of(doc)
+
+
+def _principal_of(doc: ApiKey) -> Principal:
     return Principal(key_id=doc.key_id, tenant_id=doc.tenant_id, scope=doc.scope)
+
+
+def key_digest(raw: str) -> str:
+    """The stored `_id` of a key: what a session keeps instead of the key itself."""
+    return _digest(raw)
+
+
+def principal_by_digest(digest: str) -> Principal | None:
+    """The principal of the unrevoked key with this digest (a session re-checking its key); None otherwise."""
+    doc = ApiKey.objects(id=digest).first() if digest else None
+    if doc is None or doc.revoked_at is not None:
+        return None
+    return _principal_of(doc)
 
 
 def list_keys(tenant_id: str | None = None) -> list[ApiKey]:

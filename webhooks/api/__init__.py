@@ -20,10 +20,7 @@ def init_api(app: Flask) -> None:
     client = redis.Redis.from_url(config["REDIS_URL"], socket_timeout=timeout, socket_connect_timeout=timeout)
     send = config.get("API_TASK_SENDER")
     if send is None:
-        publisher = TaskPublisher(config["CELERY_BROKER_URL"], timeout)
-
-        def send(name: str, args: list, kwargs: dict, task_id: str) -> None:
-            publisher.publish(name, args, kwargs, task_id)
+        send = TaskPublisher(config["CELERY_BROKER_URL"], timeout).send
 
     origins = tuple(o.strip() for o in config.get("API_CORS_ORIGINS", "").split(",") if o.strip())
     install(app, ApiState(KeyLimiter(client, config["API_RATE_LIMIT_PER_MINUTE"]), send, origins))
