@@ -152,6 +152,8 @@ def test_database_urls_are_shown_without_their_password(uri, shown):
         ("WEBHOOK_DEDUPE_SECONDS", "nan", "must be a finite number greater than 0, got 'nan'"),
         ("WEBHOOK_BROKER_TIMEOUT_SECONDS", "0", "must be a finite number greater than 0, got '0'"),
         ("WEBHOOK_HEALTH_TIMEOUT_SECONDS", "inf", "must be a finite number greater than 0, got 'inf'"),
+        ("METRICS_PUBLIC", "maybe", "must be true or false, got 'maybe'"),
+        ("METRICS_BROKER_TIMEOUT_SECONDS", "0", "must be a finite number greater than 0, got '0'"),
         ("LOG_FORMAT", "xml", "must be text or json, got 'xml'"),
         ("LOG_LEVEL", "LOUD", "must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got 'LOUD'"),
         ("LOG_LEVEL", "WARN", "must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got 'WARN'"),
@@ -224,6 +226,8 @@ def test_every_default_as_described():
         "WEBHOOK_DEDUPE_SECONDS": "60.0",
         "WEBHOOK_BROKER_TIMEOUT_SECONDS": "2.0",
         "WEBHOOK_HEALTH_TIMEOUT_SECONDS": "1.5",
+        "METRICS_PUBLIC": "False",
+        "METRICS_BROKER_TIMEOUT_SECONDS": "1.0",
         "LOG_FORMAT": "text",
         "LOG_LEVEL": "INFO",
     }
