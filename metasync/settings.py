@@ -217,6 +217,8 @@ def _error_line(error: dict[str, Any]) -> str:
         rule = str(error["ctx"]["error"])
     elif info is not None and info.annotation in (int, float):
         rule = _number_rule(info)
+    elif info is not None and info.annotation is bool:
+        rule = "must be true or false"
     else:
         rule = f"is invalid ({error['msg']})"
     if name in SECRET_SETTINGS or not isinstance(error.get("input"), str):
