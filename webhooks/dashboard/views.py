@@ -197,7 +197,7 @@ def _start(principal, connection: MetaConnection, kind: str, what: str, **option
     publisher = current_app.extensions[EXTENSION].publisher
     try:
         queued = enqueue_run(
-            connection, kind, requested_by=principal.key_id, trigger="dashboard", send=publisher.send, **options
+            connection, kind, requested_by=principal.who, trigger="dashboard", send=publisher.send, **options
         )
     except TriggerRefused as exc:
         flash(f"Not started: {exc}", "error")
