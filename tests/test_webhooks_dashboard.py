@@ -105,7 +105,12 @@ def test_re_sync_queues_an_entity_run_named_after_the_key(app, seeded):
     response = client.post(f"/dashboard/t/tenant-a/connections/{a.id}/resync", data={"csrf_token": token})
     assert response.status_code == 303
     [run] = SyncRun.objects(trigger="dashboard")
-    assert (run.connection, run.kind, run.status, run.requested_by) == (a.id, "ENTITIES", "QUEUED", f"apikey:{raw[:12]}")
+    assert (run.connection, run.kind, run.status, run.requested_by) == (
+        a.id,
+        "ENTITIES",
+        "QUEUED",
+        f"apikey:{raw[:12]}",
+    )
     page = client.get("/dashboard/t/tenant-a").text
     assert "Queued re-sync of act_101" in page and f'data-run="{run.id}"' in page
 
