@@ -16,6 +16,7 @@ from metasync.infra.clock import now_ms
 from metasync.performance.dates import InvalidDateRange, parse_date_request
 from metasync.reports.definitions import find_report
 from metasync.reports.spec import InvalidReport
+from metasync.runs.planned import close_unstarted
 from metasync.store.changes import ChangeSet
 from metasync.store.documents import SYNCABLE_STATUSES, MetaConnection, SyncRun
 
@@ -94,9 +95,7 @@ def enqueue_run(
     try:
         (send or celery_sender)(task, args, {**kwargs, "run_id": str(run.id)}, task_id)
     except Exception as exc:
-        SyncRun.objects(id=run.id).update_one(
-            set__status="SKIPPED", set__finished_at=now_ms(), push__errors=f"not enqueued: {exc.__class__.__name__}"
-        )
+        close_unstarted(str(run.id), f"not enqueued: {exc.__class__.__name__}")
         raise
     return Enqueued(kind, str(connection.id), task_id, str(run.id), task)
 

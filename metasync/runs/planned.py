@@ -52,5 +52,5 @@ def close_unstarted(run_id: str | None, reason: str) -> None:
     except (InvalidId, TypeError):
         return
     SyncRun.objects(id=oid, status="QUEUED").update_one(
-        set__status="SKIPPED", set__finished_at=now_ms(), push__errors=reason[:300], inc__error_count=0
+        set__status="SKIPPED", set__finished_at=now_ms(), push__errors=reason[:300]
     )
